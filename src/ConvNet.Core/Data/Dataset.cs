@@ -41,8 +41,7 @@ public class Dataset
         for (int i = 0; i < count; i++) order[i] = i;
         if (shuffle)
         {
-            var rng = new Random(HashCode.Combine(seed, epoch) ^ (seed * 31 + epoch));
-            rng.Shuffle(order);
+            new Rng(seed * 1_000_003L + epoch).Shuffle(order.AsSpan());
         }
         return order;
     }

@@ -1,0 +1,53 @@
+namespace ConvNet.Kernels;
+
+/// <summary>
+/// The integers that describe one 2-D convolution or pooling over an NHWC batch:
+/// x is (N, H, W, C), y is (N, OH, OW, K), weights are (KH, KW, C, K) like Keras.
+/// Output pixel (oh, ow) reads input rows <c>oh·SH − PadTop + kh</c> and columns <c>ow·SW − PadLeft + kw</c>.
+/// </summary>
+public readonly record struct ConvGeometry(
+    int N, int H, int W, int C,
+    int KH, int KW, int SH, int SW,
+    int PadTop, int PadLeft,
+    int OH, int OW, int K)
+{
+    /// <summary>Elements of one input image, H·W·C.</summary>
+    public int InImage => H * W * C;
+    /// <summary>Elements of one output image, OH·OW·K.</summary>
+    public int OutImage => OH * OW * K;
+    /// <summary>Elements of the weight tensor, KH·KW·C·K.</summary>
+    public int WeightSize => KH * KW * C * K;
+
+    /// <summary>Output size and leading pad of one spatial axis, exactly as TF/Keras.</summary>
+    /// <remarks>Valid: <c>out = floor((in − k)/s) + 1</c>, no pad. Same: <c>out = ceil(in/s)</c>,
+    /// <c>padTotal = max((out − 1)·s + k − in, 0)</c>, <c>padBefore = padTotal/2</c> (the extra pixel goes after).</remarks>
+    public static (int Out, int PadBefore) Axis(int input, int kernel, int stride, Padding padding)
+    {
+        if (padding == Padding.Valid)
+            return (input < kernel ? 0 : (input - kernel) / stride + 1, 0);
+        int o = (input + stride - 1) / stride;
+        int total = Math.Max((o - 1) * stride + kernel - input, 0);
+        return (o, total / 2);
+    }
+
+    /// <summary>Builds the geometry for an input (N, H, W, C); throws nothing — callers validate first.</summary>
+    public static ConvGeometry Create(int n, int h, int w, int c, int kh, int kw, int sh, int sw, Padding padding, int k)
+    {
+        var (oh, pt) = Axis(h, kh, sh, padding);
+        var (ow, pl) = Axis(w, kw, sw, padding);
+        return new ConvGeometry(n, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow, k);
+    }
+
+    /// <summary>The same geometry for <paramref name="n"/> images.</summary>
+    public ConvGeometry WithBatch(int n) => this with { N = n };
+
+    /// <summary>Throws if a span is shorter than the geometry needs (kernels call this once, before any loop).</summary>
+    internal void Require(int xLen, int wLen, int yLen, string kernel)
+    {
+        if (N < 0 || H <= 0 || W <= 0 || C <= 0 || K <= 0 || KH <= 0 || KW <= 0 || SH <= 0 || SW <= 0 || OH < 0 || OW < 0)
+            throw new ArgumentException($"{kernel}: invalid geometry {this}.");
+        if (xLen < N * InImage) throw new ArgumentException($"{kernel}: input span has {xLen} elements, geometry needs {(long)N * InImage}.");
+        if (wLen < WeightSize) throw new ArgumentException($"{kernel}: weight span has {wLen} elements, geometry needs {WeightSize}.");
+        if (yLen < N * OutImage) throw new ArgumentException($"{kernel}: output span has {yLen} elements, geometry needs {(long)N * OutImage}.");
+    }
+}

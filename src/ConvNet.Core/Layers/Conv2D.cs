@@ -1,0 +1,146 @@
+using System.Globalization;
+using ConvNet.Kernels;
+
+namespace ConvNet;
+
+/// <summary>
+/// 2-D convolution over NHWC input, like Keras <c>Conv2D</c>. Kernel (KH, KW, C, filters), bias (filters).
+/// Input (N, H, W, C) → output (N, OH, OW, filters) with TF's Valid/Same arithmetic.
+/// A 1×1 kernel is a per-pixel matrix product (no im2col).
+/// </summary>
+public sealed class Conv2D : Layer
+{
+    private Tensor? _x, _y, _dz, _dx;
+    private float[][] _partialW = [], _partialB = [];
+
+    /// <summary>Creates the layer with a square kernel and equal strides.</summary>
+    public Conv2D(int filters, int kernelSize, int strides = 1, Padding padding = Padding.Valid,
+        Activation activation = Activation.None, bool useBias = true, string? name = null)
+        : this(filters, (kernelSize, kernelSize), (strides, strides), padding, activation, useBias, name) { }
+
+    /// <summary>Creates the layer with (height, width) kernel size and strides.</summary>
+    public Conv2D(int filters, (int Height, int Width) kernelSize, (int Height, int Width)? strides = null, Padding padding = Padding.Valid,
+        Activation activation = Activation.None, bool useBias = true, string? name = null) : base(name)
+    {
+        var s = strides ?? (1, 1);
+        if (filters <= 0) throw new ArgumentOutOfRangeException(nameof(filters), $"Conv2D: filters must be positive, got {filters}.");
+        if (kernelSize.Height <= 0 || kernelSize.Width <= 0) throw new ArgumentOutOfRangeException(nameof(kernelSize), $"Conv2D: kernel size must be positive, got {kernelSize}.");
+        if (s.Height <= 0 || s.Width <= 0) throw new ArgumentOutOfRangeException(nameof(strides), $"Conv2D: strides must be positive, got {s}.");
+        Filters = filters; KernelSize = kernelSize; Strides = s; Padding = padding; Activation = activation; UseBias = useBias;
+    }
+
+    /// <summary>Number of output channels.</summary>
+    public int Filters { get; }
+    /// <summary>Kernel (height, width).</summary>
+    public (int Height, int Width) KernelSize { get; }
+    /// <summary>Strides (vertical, horizontal).</summary>
+    public (int Height, int Width) Strides { get; }
+    /// <summary>Valid or Same.</summary>
+    public Padding Padding { get; }
+    /// <summary>Activation applied to the output.</summary>
+    public Activation Activation { get; }
+    /// <summary>Whether a bias is added.</summary>
+    public bool UseBias { get; }
+    /// <inheritdoc/>
+    public override string TypeName => "Conv2D";
+
+    /// <summary>The kernel (KH, KW, C, filters); null before build.</summary>
+    public Parameter? Kernel => Parameters.Count > 0 ? Parameters[0] : null;
+    /// <summary>The bias (filters); null before build or without bias.</summary>
+    public Parameter? Bias => UseBias && Parameters.Count > 1 ? Parameters[1] : null;
+
+    /// <inheritdoc/>
+    public override int[] ComputeOutputShape(IReadOnlyList<int> s)
+    {
+        if (s.Count != 3)
+            throw Error("(None, height, width, channels)", Fmt(s, batch: true), $"Conv2D needs rank-4 NHWC input, got rank {s.Count + 1}");
+        var (oh, _) = ConvGeometry.Axis(s[0], KernelSize.Height, Strides.Height, Padding);
+        var (ow, _) = ConvGeometry.Axis(s[1], KernelSize.Width, Strides.Width, Padding);
+        if (oh <= 0 || ow <= 0)
+            throw Error($"(None, ≥{KernelSize.Height}, ≥{KernelSize.Width}, {s[2]})", Fmt(s, batch: true),
+                $"the {KernelSize.Height}×{KernelSize.Width} kernel is larger than the {s[0]}×{s[1]} input with Valid padding");
+        return [oh, ow, Filters];
+    }
+
+    /// <inheritdoc/>
+    protected override void CreateParameters(int[] s, Rng rng)
+    {
+        int kh = KernelSize.Height, kw = KernelSize.Width, c = s[2];
+        var kernel = new Tensor(kh, kw, c, Filters);
+        Initializers.GlorotUniform(kernel.Span, kh * kw * c, kh * kw * Filters, rng);
+        AddParameter("kernel", kernel);
+        if (UseBias) AddParameter("bias", new Tensor(Filters));
+    }
+
+    private ConvGeometry Geometry(int n) => ConvGeometry.Create(n, InputShape![0], InputShape[1], InputShape[2],
+        KernelSize.Height, KernelSize.Width, Strides.Height, Strides.Width, Padding, Filters);
+
+    /// <inheritdoc/>
+    protected override Tensor ForwardCore(Tensor x, bool training)
+    {
+        int n = x.Shape[0];
+        var g = Geometry(n);
+        var y = Workspace(ref _y, BatchShape(n, OutputShape!));
+        _x = x;
+        var w = Kernel!.Value.Array; var b = Bias?.Value.Array ?? [];
+        ForBatch(n, (s, cnt) =>
+        {
+            var yc = y.Span.Slice(s * g.OutImage, cnt * g.OutImage);
+            Conv.ConvForward(g.WithBatch(cnt), x.Span.Slice(s * g.InImage, cnt * g.InImage), w, b, yc);
+            ActivationOps.Forward(Activation, yc, Filters);
+        });
+        return y;
+    }
+
+    /// <inheritdoc/>
+    protected override Tensor BackwardCore(Tensor dy)
+    {
+        var x = _x ?? throw new InvalidOperationException($"Layer {Display}: Backward called before Forward.");
+        int n = dy.Shape[0];
+        var g = Geometry(n);
+        var dz = Workspace(ref _dz, dy.Shape);
+        var dx = NeedsInputGradient ? Workspace(ref _dx, x.Shape) : null;
+        int parts = Parts(n);
+        EnsurePartials(parts);
+        var w = Kernel!.Value.Array;
+        ForBatch(n, (s, cnt) =>
+        {
+            int p = (int)((long)s * parts / n);   // chunk index (chunks are contiguous and ordered)
+            var gc = g.WithBatch(cnt);
+            var dzc = dz.Span.Slice(s * g.OutImage, cnt * g.OutImage);
+            ActivationOps.Backward(Activation, _y!.Span.Slice(s * g.OutImage, cnt * g.OutImage), dy.Span.Slice(s * g.OutImage, cnt * g.OutImage), dzc, Filters);
+            Array.Clear(_partialW[p]); Array.Clear(_partialB[p]);
+            Conv.ConvBackwardFilter(gc, x.Span.Slice(s * g.InImage, cnt * g.InImage), dzc, _partialW[p], UseBias ? _partialB[p] : []);
+            if (dx is not null)
+            {
+                var dxc = dx.Span.Slice(s * g.InImage, cnt * g.InImage);
+                dxc.Clear();
+                Conv.ConvBackwardData(gc, dzc, w, dxc);
+            }
+        });
+        // Reduce the per-chunk partial gradients in chunk order (deterministic for a given thread count).
+        for (int p = 0; p < parts; p++)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(Kernel.Grad.Span, _partialW[p], Kernel.Grad.Span);
+            if (Bias is not null) System.Numerics.Tensors.TensorPrimitives.Add(Bias.Grad.Span, _partialB[p], Bias.Grad.Span);
+        }
+        return dx ?? dy;
+    }
+
+    private void EnsurePartials(int parts)
+    {
+        if (_partialW.Length == parts) return;
+        _partialW = new float[parts][]; _partialB = new float[parts][];
+        for (int p = 0; p < parts; p++) { _partialW[p] = new float[Kernel!.Value.Length]; _partialB[p] = new float[Filters]; }
+    }
+
+    internal override void WriteConfig(IDictionary<string, string> c)
+    {
+        c["filters"] = Filters.ToString(CultureInfo.InvariantCulture);
+        c["kernel_size"] = $"{KernelSize.Height},{KernelSize.Width}";
+        c["strides"] = $"{Strides.Height},{Strides.Width}";
+        c["padding"] = Padding == Padding.Same ? "same" : "valid";
+        c["activation"] = ActivationOps.Name(Activation);
+        c["use_bias"] = UseBias ? "true" : "false";
+    }
+}
