@@ -9,13 +9,19 @@ namespace ConvNet.Kernels;
 /// <see cref="Vector{T}"/>. No im2col, no allocation. Naive twins: <see cref="ConvReference"/>.
 /// x: (N, H, W, C) · w: (KH, KW, C, K) · y/dy: (N, OH, OW, K).
 /// </summary>
-public static class Conv
+public static unsafe class Conv
 {
     /// <summary>y[n,oh,ow,:] = bias + Σ_{kh,kw,c} x[n,ih,iw,c] · w[kh,kw,c,:] (bias may be empty = 0).</summary>
     public static void ConvForward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
     {
         g.Require(x.Length, w.Length, y.Length, nameof(ConvForward));
         if (!bias.IsEmpty && bias.Length < g.K) throw new ArgumentException($"{nameof(ConvForward)}: bias has {bias.Length} elements, geometry needs {g.K}.");
+        if (ConvAvx2.IsSupported)
+        {
+            fixed (float* xp = x) fixed (float* wp = w) fixed (float* bp = bias) fixed (float* yp = y)
+                ConvAvx2.Forward(g, xp, wp, bias.IsEmpty ? null : bp, yp);
+            return;
+        }
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float wr = ref MemoryMarshal.GetReference(w);
         ref float br = ref MemoryMarshal.GetReference(bias);
@@ -93,6 +99,11 @@ public static class Conv
     public static void ConvBackwardData(in ConvGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
     {
         g.Require(dx.Length, w.Length, dy.Length, nameof(ConvBackwardData));
+        if (ConvAvx2.IsSupported)
+        {
+            fixed (float* dyp = dy) fixed (float* wp = w) fixed (float* dxp = dx)
+                if (ConvAvx2.BackwardData(g, dyp, wp, dxp)) return;
+        }
         ref float dyr = ref MemoryMarshal.GetReference(dy);
         ref float wr = ref MemoryMarshal.GetReference(w);
         ref float dxr = ref MemoryMarshal.GetReference(dx);
@@ -124,6 +135,12 @@ public static class Conv
     {
         g.Require(x.Length, dw.Length, dy.Length, nameof(ConvBackwardFilter));
         if (!dbias.IsEmpty && dbias.Length < g.K) throw new ArgumentException($"{nameof(ConvBackwardFilter)}: dbias has {dbias.Length} elements, geometry needs {g.K}.");
+        if (ConvAvx2.IsSupported)
+        {
+            fixed (float* xp = x) fixed (float* dyp = dy) fixed (float* dwp = dw) fixed (float* dbp = dbias)
+                ConvAvx2.BackwardFilter(g, xp, dyp, dwp, dbias.IsEmpty ? null : dbp);
+            return;
+        }
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float dyr = ref MemoryMarshal.GetReference(dy);
         ref float dwr = ref MemoryMarshal.GetReference(dw);

@@ -29,16 +29,18 @@ public sealed class Tensor
     }
 
     /// <summary>Wraps <paramref name="data"/> (no copy). Its length must equal the shape's size.</summary>
-    public Tensor(float[] data, params int[] dims) : this(data, 0, new Shape(dims)) { }
+    public Tensor(float[] data, params int[] dims) : this(data, 0, new Shape(dims))
+    {
+        if (data.Length != Shape.Size)
+            throw new ArgumentException($"Shape {Shape} has {Shape.Size} elements, but the array has {data.Length}.", nameof(data));
+    }
 
-    /// <summary>Wraps <paramref name="data"/> from <paramref name="offset"/> (no copy).</summary>
+    /// <summary>Wraps <paramref name="data"/> from <paramref name="offset"/> (no copy); the array may be longer than the shape.</summary>
     public Tensor(float[] data, int offset, Shape shape)
     {
         ArgumentNullException.ThrowIfNull(data);
         if (offset < 0 || (long)offset + shape.Size > data.Length)
             throw new ArgumentException($"Shape {shape} needs {shape.Size} elements from offset {offset}, but the array has {data.Length}.", nameof(data));
-        if (offset == 0 && data.Length != shape.Size)
-            throw new ArgumentException($"Shape {shape} has {shape.Size} elements, but the array has {data.Length}.", nameof(data));
         _data = data;
         _offset = offset;
         Shape = shape;
