@@ -199,7 +199,27 @@ internal static unsafe class ConvAvx2
             float* x0 = xp + kh * xRow;
             float* x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs, x4 = x3 + xs, x5 = x4 + xs;
             float* wj = wp + kh * wRow;
-            for (nint j = 0; j < jn; j++, wj += K)
+            nint j = 0;
+            if (R <= 3)
+            {
+                // Narrow tiles: odd j go to the spare accumulators a3x..a5x so ≥ 4 FMA chains stay in flight.
+                for (; j + 1 < jn; j += 2, wj += 2 * K)
+                {
+                    var w0 = Ld<TK>(wj, mask);
+                    var w1 = two ? Avx.LoadVector256(wj + 8) : default;
+                    var xv = Vector256.Create(x0[j]);
+                    a00 = Fma.MultiplyAdd(xv, w0, a00); if (two) a01 = Fma.MultiplyAdd(xv, w1, a01);
+                    if (R > 1) { xv = Vector256.Create(x1[j]); a10 = Fma.MultiplyAdd(xv, w0, a10); if (two) a11 = Fma.MultiplyAdd(xv, w1, a11); }
+                    if (R > 2) { xv = Vector256.Create(x2[j]); a20 = Fma.MultiplyAdd(xv, w0, a20); if (two) a21 = Fma.MultiplyAdd(xv, w1, a21); }
+                    w0 = Ld<TK>(wj + K, mask);
+                    w1 = two ? Avx.LoadVector256(wj + K + 8) : default;
+                    xv = Vector256.Create(x0[j + 1]);
+                    a30 = Fma.MultiplyAdd(xv, w0, a30); if (two) a31 = Fma.MultiplyAdd(xv, w1, a31);
+                    if (R > 1) { xv = Vector256.Create(x1[j + 1]); a40 = Fma.MultiplyAdd(xv, w0, a40); if (two) a41 = Fma.MultiplyAdd(xv, w1, a41); }
+                    if (R > 2) { xv = Vector256.Create(x2[j + 1]); a50 = Fma.MultiplyAdd(xv, w0, a50); if (two) a51 = Fma.MultiplyAdd(xv, w1, a51); }
+                }
+            }
+            for (; j < jn; j++, wj += K)
             {
                 var w0 = Ld<TK>(wj, mask);
                 var w1 = two ? Avx.LoadVector256(wj + 8) : default;
@@ -211,6 +231,12 @@ internal static unsafe class ConvAvx2
                 if (R > 4) { xv = Vector256.Create(x4[j]); a40 = Fma.MultiplyAdd(xv, w0, a40); if (two) a41 = Fma.MultiplyAdd(xv, w1, a41); }
                 if (R > 5) { xv = Vector256.Create(x5[j]); a50 = Fma.MultiplyAdd(xv, w0, a50); if (two) a51 = Fma.MultiplyAdd(xv, w1, a51); }
             }
+        }
+        if (R <= 3)
+        {
+            a00 = Avx.Add(a00, a30); a01 = Avx.Add(a01, a31);
+            a10 = Avx.Add(a10, a40); a11 = Avx.Add(a11, a41);
+            a20 = Avx.Add(a20, a50); a21 = Avx.Add(a21, a51);
         }
         St<TK>(yp, a00, mask); if (two) Avx.Store(yp + 8, a01);
         if (R > 1) { St<TK>(yp + ys, a10, mask); if (two) Avx.Store(yp + ys + 8, a11); }
@@ -329,7 +355,27 @@ internal static unsafe class ConvAvx2
         for (int row = 0; row < rows; row++)
         {
             float* xq = xp + row * xRow, dq = dp + row * dyRow;
-            for (int col = 0; col < cols; col++, xq += xs, dq += dys)
+            int col = 0;
+            if (R <= 3)
+            {
+                // Narrow tiles: odd pixels go to the spare accumulators a3x..a5x so ≥ 4 FMA chains stay in flight.
+                for (; col + 1 < cols; col += 2, xq += 2 * xs, dq += 2 * dys)
+                {
+                    var d0 = Ld<TK>(dq, mask);
+                    var d1 = two ? Avx.LoadVector256(dq + 8) : default;
+                    var xv = Vector256.Create(xq[0]);
+                    a00 = Fma.MultiplyAdd(xv, d0, a00); if (two) a01 = Fma.MultiplyAdd(xv, d1, a01);
+                    if (R > 1) { xv = Vector256.Create(xq[1]); a10 = Fma.MultiplyAdd(xv, d0, a10); if (two) a11 = Fma.MultiplyAdd(xv, d1, a11); }
+                    if (R > 2) { xv = Vector256.Create(xq[2]); a20 = Fma.MultiplyAdd(xv, d0, a20); if (two) a21 = Fma.MultiplyAdd(xv, d1, a21); }
+                    d0 = Ld<TK>(dq + dys, mask);
+                    d1 = two ? Avx.LoadVector256(dq + dys + 8) : default;
+                    xv = Vector256.Create(xq[xs]);
+                    a30 = Fma.MultiplyAdd(xv, d0, a30); if (two) a31 = Fma.MultiplyAdd(xv, d1, a31);
+                    if (R > 1) { xv = Vector256.Create(xq[xs + 1]); a40 = Fma.MultiplyAdd(xv, d0, a40); if (two) a41 = Fma.MultiplyAdd(xv, d1, a41); }
+                    if (R > 2) { xv = Vector256.Create(xq[xs + 2]); a50 = Fma.MultiplyAdd(xv, d0, a50); if (two) a51 = Fma.MultiplyAdd(xv, d1, a51); }
+                }
+            }
+            for (; col < cols; col++, xq += xs, dq += dys)
             {
                 var d0 = Ld<TK>(dq, mask);
                 var d1 = two ? Avx.LoadVector256(dq + 8) : default;
@@ -341,6 +387,12 @@ internal static unsafe class ConvAvx2
                 if (R > 4) { xv = Vector256.Create(xq[4]); a40 = Fma.MultiplyAdd(xv, d0, a40); if (two) a41 = Fma.MultiplyAdd(xv, d1, a41); }
                 if (R > 5) { xv = Vector256.Create(xq[5]); a50 = Fma.MultiplyAdd(xv, d0, a50); if (two) a51 = Fma.MultiplyAdd(xv, d1, a51); }
             }
+        }
+        if (R <= 3)
+        {
+            a00 = Avx.Add(a00, a30); a01 = Avx.Add(a01, a31);
+            a10 = Avx.Add(a10, a40); a11 = Avx.Add(a11, a41);
+            a20 = Avx.Add(a20, a50); a21 = Avx.Add(a21, a51);
         }
         AddTo<TK>(wp, a00, a01, mask);
         if (R > 1) AddTo<TK>(wp + K, a10, a11, mask);

@@ -14,7 +14,7 @@ public abstract class ActivationLayer : Layer
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor x, bool training)
     {
-        var y = Workspace(ref _y, x.Shape);
+        var y = Workspace(ref _y, x.Shape[0], InputShape!);
         x.Span.CopyTo(y.Span);
         ActivationOps.Forward(_activation, y.Span, x.Shape[-1]);
         return y;
@@ -23,7 +23,7 @@ public abstract class ActivationLayer : Layer
     /// <inheritdoc/>
     protected override Tensor BackwardCore(Tensor dy)
     {
-        var dx = Workspace(ref _dx, dy.Shape);
+        var dx = Workspace(ref _dx, dy.Shape[0], InputShape!);
         ActivationOps.Backward(_activation, _y!.Span, dy.Span, dx.Span, dy.Shape[-1]);
         return dx;
     }

@@ -10,8 +10,10 @@ namespace ConvNet;
 /// </summary>
 public sealed class Conv2D : Layer
 {
-    private Tensor? _x, _y, _dz, _dx;
+    private Tensor? _x, _y, _dy, _dz, _dx;
     private float[][] _partialW = [], _partialB = [];
+    private ConvGeometry _g;
+    private readonly Action<int, int, int> _forwardPart, _backwardPart;
 
     /// <summary>Creates the layer with a square kernel and equal strides.</summary>
     public Conv2D(int filters, int kernelSize, int strides = 1, Padding padding = Padding.Valid,
@@ -27,6 +29,8 @@ public sealed class Conv2D : Layer
         if (kernelSize.Height <= 0 || kernelSize.Width <= 0) throw new ArgumentOutOfRangeException(nameof(kernelSize), $"Conv2D: kernel size must be positive, got {kernelSize}.");
         if (s.Height <= 0 || s.Width <= 0) throw new ArgumentOutOfRangeException(nameof(strides), $"Conv2D: strides must be positive, got {s}.");
         Filters = filters; KernelSize = kernelSize; Strides = s; Padding = padding; Activation = activation; UseBias = useBias;
+        _forwardPart = ForwardPart;
+        _backwardPart = BackwardPart;
     }
 
     /// <summary>Number of output channels.</summary>
@@ -79,17 +83,20 @@ public sealed class Conv2D : Layer
     protected override Tensor ForwardCore(Tensor x, bool training)
     {
         int n = x.Shape[0];
-        var g = Geometry(n);
-        var y = Workspace(ref _y, BatchShape(n, OutputShape!));
+        _g = Geometry(n);
+        _y = Workspace(ref _y, n, OutputShape!);
         _x = x;
-        var w = Kernel!.Value.Array; var b = Bias?.Value.Array ?? [];
-        ForBatch(n, (s, cnt) =>
-        {
-            var yc = y.Span.Slice(s * g.OutImage, cnt * g.OutImage);
-            Conv.ConvForward(g.WithBatch(cnt), x.Span.Slice(s * g.InImage, cnt * g.InImage), w, b, yc);
-            ActivationOps.Forward(Activation, yc, Filters);
-        });
-        return y;
+        ForBatch(n, _forwardPart);
+        return _y;
+    }
+
+    // Images [s, s+cnt): y = act(conv(x) + b).
+    private void ForwardPart(int part, int s, int cnt)
+    {
+        var g = _g;
+        var yc = _y!.Span.Slice(s * g.OutImage, cnt * g.OutImage);
+        Conv.ConvForward(g.WithBatch(cnt), _x!.Span.Slice(s * g.InImage, cnt * g.InImage), Kernel!.Value.Span, UseBias ? Bias!.Value.Span : [], yc);
+        ActivationOps.Forward(Activation, yc, Filters);
     }
 
     /// <inheritdoc/>
@@ -97,39 +104,43 @@ public sealed class Conv2D : Layer
     {
         var x = _x ?? throw new InvalidOperationException($"Layer {Display}: Backward called before Forward.");
         int n = dy.Shape[0];
-        var g = Geometry(n);
-        var dz = Workspace(ref _dz, dy.Shape);
-        var dx = NeedsInputGradient ? Workspace(ref _dx, x.Shape) : null;
-        int parts = Parts(n);
-        EnsurePartials(parts);
-        var w = Kernel!.Value.Array;
-        ForBatch(n, (s, cnt) =>
+        _g = Geometry(n);
+        _dy = dy;
+        _dz = Workspace(ref _dz, n, OutputShape!);
+        if (NeedsInputGradient) _dx = Workspace(ref _dx, n, InputShape!);
+        EnsurePartials(Parts(n));
+        ForBatch(n, _backwardPart);
+        // Reduce the per-part filter gradients in part order (deterministic for a given thread count).
+        for (int p = 0; p < Parts(n); p++)
         {
-            int p = (int)((long)s * parts / n);   // chunk index (chunks are contiguous and ordered)
-            var gc = g.WithBatch(cnt);
-            var dzc = dz.Span.Slice(s * g.OutImage, cnt * g.OutImage);
-            ActivationOps.Backward(Activation, _y!.Span.Slice(s * g.OutImage, cnt * g.OutImage), dy.Span.Slice(s * g.OutImage, cnt * g.OutImage), dzc, Filters);
-            Array.Clear(_partialW[p]); Array.Clear(_partialB[p]);
-            Conv.ConvBackwardFilter(gc, x.Span.Slice(s * g.InImage, cnt * g.InImage), dzc, _partialW[p], UseBias ? _partialB[p] : []);
-            if (dx is not null)
-            {
-                var dxc = dx.Span.Slice(s * g.InImage, cnt * g.InImage);
-                dxc.Clear();
-                Conv.ConvBackwardData(gc, dzc, w, dxc);
-            }
-        });
-        // Reduce the per-chunk partial gradients in chunk order (deterministic for a given thread count).
-        for (int p = 0; p < parts; p++)
-        {
-            System.Numerics.Tensors.TensorPrimitives.Add(Kernel.Grad.Span, _partialW[p], Kernel.Grad.Span);
-            if (Bias is not null) System.Numerics.Tensors.TensorPrimitives.Add(Bias.Grad.Span, _partialB[p], Bias.Grad.Span);
+            System.Numerics.Tensors.TensorPrimitives.Add(Kernel!.Grad.Span, _partialW[p], Kernel.Grad.Span);
+            if (UseBias) System.Numerics.Tensors.TensorPrimitives.Add(Bias!.Grad.Span, _partialB[p], Bias.Grad.Span);
         }
-        return dx ?? dy;
+        // The first layer of a model skips dx; the model ignores what it returns then.
+        return NeedsInputGradient ? _dx! : dy;
+    }
+
+    // Images [s, s+cnt): dz = act'(y) ⊙ dy; partial dW, db of this part; dx = conv_backward_data(dz).
+    private void BackwardPart(int part, int s, int cnt)
+    {
+        var g = _g;
+        var gc = g.WithBatch(cnt);
+        var dzc = _dz!.Span.Slice(s * g.OutImage, cnt * g.OutImage);
+        ActivationOps.Backward(Activation, _y!.Span.Slice(s * g.OutImage, cnt * g.OutImage), _dy!.Span.Slice(s * g.OutImage, cnt * g.OutImage), dzc, Filters);
+        Array.Clear(_partialW[part]);
+        Array.Clear(_partialB[part]);
+        Conv.ConvBackwardFilter(gc, _x!.Span.Slice(s * g.InImage, cnt * g.InImage), dzc, _partialW[part], UseBias ? _partialB[part] : []);
+        if (NeedsInputGradient)
+        {
+            var dxc = _dx!.Span.Slice(s * g.InImage, cnt * g.InImage);
+            dxc.Clear();
+            Conv.ConvBackwardData(gc, dzc, Kernel!.Value.Span, dxc);
+        }
     }
 
     private void EnsurePartials(int parts)
     {
-        if (_partialW.Length == parts) return;
+        if (_partialW.Length >= parts) return;
         _partialW = new float[parts][]; _partialB = new float[parts][];
         for (int p = 0; p < parts; p++) { _partialW[p] = new float[Kernel!.Value.Length]; _partialB[p] = new float[Filters]; }
     }

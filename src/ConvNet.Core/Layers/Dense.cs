@@ -7,12 +7,16 @@ namespace ConvNet;
 public sealed class Dense : Layer
 {
     private Tensor? _x, _y, _dz, _dx;
+    private readonly Action<int, int, int> _forwardPart, _weightGradPart, _inputGradPart;
 
     /// <summary>Creates the layer.</summary>
     public Dense(int units, Activation activation = Activation.None, bool useBias = true, string? name = null) : base(name)
     {
         if (units <= 0) throw new ArgumentOutOfRangeException(nameof(units), $"Dense: units must be positive, got {units}.");
         Units = units; Activation = activation; UseBias = useBias;
+        _forwardPart = ForwardPart;
+        _weightGradPart = WeightGradPart;
+        _inputGradPart = InputGradPart;
     }
 
     /// <summary>Number of outputs.</summary>
@@ -48,43 +52,55 @@ public sealed class Dense : Layer
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor x, bool training)
     {
-        int n = x.Shape[0], inF = InputShape![0], u = Units;
-        var y = Workspace(ref _y, new Shape(n, u));
+        int n = x.Shape[0];
+        _y = Workspace(ref _y, n, OutputShape!);
         _x = x;
-        var w = Kernel!.Value.Array;
-        ForBatch(n, (s, cnt) =>
-        {
-            var yc = y.Span.Slice(s * u, cnt * u);
-            if (Bias is null) yc.Clear();
-            else for (int i = 0; i < cnt; i++) Bias.Value.Span.CopyTo(yc.Slice(i * u, u));
-            Gemm.GemmNN(cnt, u, inF, x.Span.Slice(s * inF, cnt * inF), w, yc);
-            ActivationOps.Forward(Activation, yc, u);
-        });
-        return y;
+        ForBatch(n, _forwardPart);
+        return _y;
+    }
+
+    // Rows [s, s+cnt): y = act(x·W + b).
+    private void ForwardPart(int part, int s, int cnt)
+    {
+        int inF = InputShape![0], u = Units;
+        var yc = _y!.Span.Slice(s * u, cnt * u);
+        if (UseBias) for (int i = 0; i < cnt; i++) Bias!.Value.Span.CopyTo(yc.Slice(i * u, u));
+        else yc.Clear();
+        Gemm.GemmNN(cnt, u, inF, _x!.Span.Slice(s * inF, cnt * inF), Kernel!.Value.Span, yc);
+        ActivationOps.Forward(Activation, yc, u);
     }
 
     /// <inheritdoc/>
     protected override Tensor BackwardCore(Tensor dy)
     {
-        var x = _x ?? throw new InvalidOperationException($"Layer {Display}: Backward called before Forward.");
+        _ = _x ?? throw new InvalidOperationException($"Layer {Display}: Backward called before Forward.");
         int n = dy.Shape[0], inF = InputShape![0], u = Units;
-        var dz = Workspace(ref _dz, dy.Shape);
-        ActivationOps.Backward(Activation, _y!.Span, dy.Span, dz.Span, u);
-        // dW[in, u] += xᵀ·dz, split over rows of dW (each thread owns its rows: deterministic for any thread count).
-        var gw = Kernel!.Grad.Array;
-        ForBatch(inF, (s, cnt) => Gemm.GemmTN(cnt, u, n, x.Span[s..], dz.Span, gw.AsSpan(s * u, cnt * u), lda: inF));
-        if (Bias is not null)
-            for (int i = 0; i < n; i++) System.Numerics.Tensors.TensorPrimitives.Add(Bias.Grad.Span, dz.Span.Slice(i * u, u), Bias.Grad.Span);
-        if (!NeedsInputGradient) return dy;
-        var dx = Workspace(ref _dx, x.Shape);
-        var w = Kernel.Value.Array;
-        ForBatch(n, (s, cnt) =>
-        {
-            var dxc = dx.Span.Slice(s * inF, cnt * inF);
-            dxc.Clear();
-            Gemm.GemmNT(cnt, inF, u, dz.Span.Slice(s * u, cnt * u), w, dxc);
-        });
-        return dx;
+        _dz = Workspace(ref _dz, n, OutputShape!);
+        ActivationOps.Backward(Activation, _y!.Span, dy.Span, _dz.Span, u);
+        // Each part owns rows of dW, so the result does not depend on the thread count.
+        ForBatch(inF, _weightGradPart);
+        if (UseBias)
+            for (int i = 0; i < n; i++) System.Numerics.Tensors.TensorPrimitives.Add(Bias!.Grad.Span, _dz.Span.Slice(i * u, u), Bias.Grad.Span);
+        if (!NeedsInputGradient) return dy;   // first layer of a model: dx is not needed
+        _dx = Workspace(ref _dx, n, InputShape);
+        ForBatch(n, _inputGradPart);
+        return _dx;
+    }
+
+    // dW[s..s+cnt, :] += x[:, s..s+cnt]ᵀ · dz.
+    private void WeightGradPart(int part, int s, int cnt)
+    {
+        int inF = InputShape![0], u = Units, n = _dz!.Shape[0];
+        Gemm.GemmTN(cnt, u, n, _x!.Span[s..], _dz.Span, Kernel!.Grad.Span.Slice(s * u, cnt * u), lda: inF);
+    }
+
+    // dx[s..s+cnt, :] = dz[s..s+cnt, :] · Wᵀ.
+    private void InputGradPart(int part, int s, int cnt)
+    {
+        int inF = InputShape![0], u = Units;
+        var dxc = _dx!.Span.Slice(s * inF, cnt * inF);
+        dxc.Clear();
+        Gemm.GemmNT(cnt, inF, u, _dz!.Span.Slice(s * u, cnt * u), Kernel!.Value.Span, dxc);
     }
 
     internal override void WriteConfig(IDictionary<string, string> c)

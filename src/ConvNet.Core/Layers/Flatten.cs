@@ -3,6 +3,8 @@ namespace ConvNet;
 /// <summary>Flattens (N, H, W, C) to (N, H·W·C) in NHWC order (a view, no copy), so Dense weights line up with Keras.</summary>
 public sealed class Flatten : Layer
 {
+    private Tensor? _yView, _dxView;
+
     /// <summary>Creates the layer.</summary>
     public Flatten(string? name = null) : base(name) { }
     /// <inheritdoc/>
@@ -10,8 +12,16 @@ public sealed class Flatten : Layer
     /// <inheritdoc/>
     public override int[] ComputeOutputShape(IReadOnlyList<int> s) => [s.Aggregate(1, (a, b) => a * b)];
     /// <inheritdoc/>
-    protected override Tensor ForwardCore(Tensor x, bool training) => x.Reshape(x.Shape[0], OutputShape![0]);
+    protected override Tensor ForwardCore(Tensor x, bool training) => View(ref _yView, x, OutputShape!);
     /// <inheritdoc/>
-    protected override Tensor BackwardCore(Tensor dy) => dy.Reshape(BatchShape(dy.Shape[0], InputShape!).ToArray());
+    protected override Tensor BackwardCore(Tensor dy) => View(ref _dxView, dy, InputShape!);
+
+    // A reshaped view of t, cached while t's storage and batch size stay the same (no allocation then).
+    private static Tensor View(ref Tensor? cache, Tensor t, IReadOnlyList<int> sample)
+    {
+        if (cache is null || cache.Array != t.Array || cache.Offset != t.Offset || cache.Shape[0] != t.Shape[0])
+            cache = new Tensor(t.Array, t.Offset, BatchShape(t.Shape[0], sample));
+        return cache;
+    }
     internal override void WriteConfig(IDictionary<string, string> c) { }
 }

@@ -21,7 +21,7 @@ public sealed class GlobalAveragePooling2D : Layer
     protected override Tensor ForwardCore(Tensor x, bool training)
     {
         int n = x.Shape[0], hw = InputShape![0] * InputShape[1], c = InputShape[2];
-        var y = Workspace(ref _y, new Shape(n, c));
+        var y = Workspace(ref _y, n, OutputShape!);
         // y[n, :] = (1/HW) Σ_pixels x[n, pixel, :]
         for (int i = 0; i < n; i++)
         {
@@ -36,7 +36,7 @@ public sealed class GlobalAveragePooling2D : Layer
     protected override Tensor BackwardCore(Tensor dy)
     {
         int n = dy.Shape[0], hw = InputShape![0] * InputShape[1], c = InputShape[2];
-        var dx = Workspace(ref _dx, BatchShape(n, InputShape));
+        var dx = Workspace(ref _dx, n, InputShape);
         // dx[n, pixel, :] = dy[n, :] / HW
         for (int i = 0; i < n; i++)
         {

@@ -104,11 +104,8 @@ public abstract class Layer
     {
         ArgumentNullException.ThrowIfNull(dy);
         if (!IsBuilt) throw new InvalidOperationException($"Layer {Display}: Backward called before Forward.");
-        var expected = new int[_outputShape!.Length + 1];
-        expected[0] = dy.Shape[0];
-        _outputShape.CopyTo(expected, 1);
-        if (!dy.Shape.ToArray().SequenceEqual(expected))
-            throw Error(Fmt(_outputShape, batch: true), dy.Shape.ToString(), "the output gradient must have the output's shape");
+        if (!IsBatchOf(dy.Shape, _outputShape!))
+            throw Error(Fmt(_outputShape!, batch: true), dy.Shape.ToString(), "the output gradient must have the output's shape");
         return BackwardCore(dy);
     }
 
@@ -121,9 +118,18 @@ public abstract class Layer
     /// <summary>Writes the layer's configuration (constructor arguments) as key/value pairs for model files.</summary>
     internal abstract void WriteConfig(IDictionary<string, string> config);
 
+    /// <summary>True if <paramref name="s"/> is (n, sample…) for some n (no allocation).</summary>
+    internal static bool IsBatchOf(Shape s, IReadOnlyList<int> sample)
+    {
+        if (s.Rank != sample.Count + 1) return false;
+        for (int i = 0; i < sample.Count; i++) if (s[i + 1] != sample[i]) return false;
+        return true;
+    }
+
     private void CheckInput(Shape actual)
     {
         var exp = _inputShape!;
+        if (IsBatchOf(actual, exp)) return;
         var act = actual.ToArray();
         if (act.Length == exp.Length && act.SequenceEqual(exp))
             throw Error(Fmt(exp, batch: true), actual.ToString(),
@@ -152,25 +158,24 @@ public abstract class Layer
         return sb.Append(')').ToString();
     }
 
-    /// <summary>Runs <paramref name="body"/>(start, count) over contiguous chunks of a batch of <paramref name="n"/>, one per thread.</summary>
-    internal void ForBatch(int n, Action<int, int> body)
-    {
-        int parts = Math.Max(1, Math.Min(Threads, n));
-        if (parts == 1) { body(0, n); return; }
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
-        {
-            int s = (int)((long)n * p / parts), e = (int)((long)n * (p + 1) / parts);
-            if (e > s) body(s, e - s);
-        });
-    }
+    /// <summary>Runs <paramref name="body"/>(part, start, count) over contiguous ordered ranges of [0, n), one per thread.
+    /// Pass a delegate cached in a field: then the call allocates nothing.</summary>
+    internal void ForBatch(int n, Action<int, int, int> body) => Threading.WorkerPool.ForThreads(Threads).Run(n, body);
 
-    /// <summary>Number of chunks <see cref="ForBatch"/> uses for a batch of <paramref name="n"/>.</summary>
+    /// <summary>Number of ranges <see cref="ForBatch"/> uses for <paramref name="n"/> items.</summary>
     internal int Parts(int n) => Math.Max(1, Math.Min(Threads, n));
 
     /// <summary>Returns <paramref name="buffer"/> if it has <paramref name="shape"/>, else a new zeroed tensor (workspaces are reallocated only when the batch size changes).</summary>
     protected static Tensor Workspace(ref Tensor? buffer, Shape shape)
     {
         if (buffer is null || buffer.Shape != shape) buffer = new Tensor(shape);
+        return buffer;
+    }
+
+    /// <summary>A (n, sample…) workspace, reused while n and the sample shape stay the same (no allocation then).</summary>
+    protected static Tensor Workspace(ref Tensor? buffer, int n, IReadOnlyList<int> sample)
+    {
+        if (buffer is null || buffer.Shape[0] != n || !IsBatchOf(buffer.Shape, sample)) buffer = new Tensor(BatchShape(n, sample));
         return buffer;
     }
 

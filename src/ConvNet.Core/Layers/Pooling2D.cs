@@ -50,16 +50,22 @@ public abstract class Pooling2D : Layer
 /// <summary>Max pooling like Keras <c>MaxPooling2D</c>; ties pick the first maximum in row-major window order.</summary>
 public sealed class MaxPooling2D : Pooling2D
 {
-    private Tensor? _y, _dx;
+    private Tensor? _x, _y, _dy, _dx;
     private int[] _argmax = [];
+    private ConvGeometry _g;
+    private readonly Action<int, int, int> _forwardPart, _backwardPart;
 
     /// <summary>Square window; <paramref name="strides"/> null → the pool size.</summary>
     public MaxPooling2D(int poolSize = 2, int? strides = null, Padding padding = Padding.Valid, string? name = null)
-        : base((poolSize, poolSize), strides is int s ? (s, s) : null, padding, name) { }
+        : this((poolSize, poolSize), strides is int s ? (s, s) : null, padding, name) { }
 
     /// <summary>(height, width) window and strides.</summary>
     public MaxPooling2D((int Height, int Width) poolSize, (int Height, int Width)? strides = null, Padding padding = Padding.Valid, string? name = null)
-        : base(poolSize, strides, padding, name) { }
+        : base(poolSize, strides, padding, name)
+    {
+        _forwardPart = ForwardPart;
+        _backwardPart = BackwardPart;
+    }
 
     /// <inheritdoc/>
     public override string TypeName => "MaxPooling2D";
@@ -68,47 +74,61 @@ public sealed class MaxPooling2D : Pooling2D
     protected override Tensor ForwardCore(Tensor x, bool training)
     {
         int n = x.Shape[0];
-        var g = Geometry(n);
-        var y = Workspace(ref _y, BatchShape(n, OutputShape!));
-        if (_argmax.Length != y.Length) _argmax = new int[y.Length];
-        var arg = _argmax;
-        ForBatch(n, (s, cnt) =>
-        {
-            Pool.MaxPoolForward(g.WithBatch(cnt), x.Span.Slice(s * g.InImage, cnt * g.InImage), y.Span.Slice(s * g.OutImage, cnt * g.OutImage),
-                arg.AsSpan(s * g.OutImage, cnt * g.OutImage));
-        });
-        return y;
+        _g = Geometry(n);
+        _x = x;
+        _y = Workspace(ref _y, n, OutputShape!);
+        if (_argmax.Length != _y.Length) _argmax = new int[_y.Length];
+        ForBatch(n, _forwardPart);
+        return _y;
     }
+
+    // argmax holds indices relative to the part's first image.
+    private void ForwardPart(int part, int s, int cnt) =>
+        Pool.MaxPoolForward(_g.WithBatch(cnt), _x!.Span.Slice(s * _g.InImage, cnt * _g.InImage), _y!.Span.Slice(s * _g.OutImage, cnt * _g.OutImage),
+            _argmax.AsSpan(s * _g.OutImage, cnt * _g.OutImage));
 
     /// <inheritdoc/>
     protected override Tensor BackwardCore(Tensor dy)
     {
         int n = dy.Shape[0];
-        var g = Geometry(n);
-        var dx = Workspace(ref _dx, BatchShape(n, InputShape!));
-        ForBatch(n, (s, cnt) =>
-        {
-            var dxc = dx.Span.Slice(s * g.InImage, cnt * g.InImage);
-            dxc.Clear();
-            // argmax holds indices relative to the chunk's first image
-            Pool.MaxPoolBackward(g.WithBatch(cnt), dy.Span.Slice(s * g.OutImage, cnt * g.OutImage), _argmax.AsSpan(s * g.OutImage, cnt * g.OutImage), dxc);
-        });
-        return dx;
+        _g = Geometry(n);
+        _dy = dy;
+        _dx = Workspace(ref _dx, n, InputShape!);
+        ForBatch(n, _backwardPart);
+        return _dx;
+    }
+
+    private void BackwardPart(int part, int s, int cnt)
+    {
+        var dxc = _dx!.Span.Slice(s * _g.InImage, cnt * _g.InImage);
+        dxc.Clear();
+        Pool.MaxPoolBackward(_g.WithBatch(cnt), _dy!.Span.Slice(s * _g.OutImage, cnt * _g.OutImage), _argmax.AsSpan(s * _g.OutImage, cnt * _g.OutImage), dxc);
     }
 }
 
 /// <summary>Average pooling like Keras <c>AveragePooling2D</c>; with Same padding only real pixels are averaged (TF semantics).</summary>
 public sealed class AveragePooling2D : Pooling2D
 {
-    private Tensor? _y, _dx;
+    private Tensor? _x, _y, _dy, _dx;
+    private ConvGeometry _g;
+    private readonly Action<int, int, int> _forwardPart, _backwardPart;
 
     /// <summary>Square window; <paramref name="strides"/> null → the pool size.</summary>
     public AveragePooling2D(int poolSize = 2, int? strides = null, Padding padding = Padding.Valid, string? name = null)
-        : base((poolSize, poolSize), strides is int s ? (s, s) : null, padding, name) { }
+        : this((poolSize, poolSize), strides is int s ? (s, s) : null, padding, name) { }
 
     /// <summary>(height, width) window and strides.</summary>
     public AveragePooling2D((int Height, int Width) poolSize, (int Height, int Width)? strides = null, Padding padding = Padding.Valid, string? name = null)
-        : base(poolSize, strides, padding, name) { }
+        : base(poolSize, strides, padding, name)
+    {
+        _forwardPart = (p, s, cnt) => Pool.AvgPoolForward(_g.WithBatch(cnt), _x!.Span.Slice(s * _g.InImage, cnt * _g.InImage), _y!.Span.Slice(s * _g.OutImage, cnt * _g.OutImage));
+        _backwardPart = (p, s, cnt) =>
+        {
+            var dxc = _dx!.Span.Slice(s * _g.InImage, cnt * _g.InImage);
+            dxc.Clear();
+            Pool.AvgPoolBackward(_g.WithBatch(cnt), _dy!.Span.Slice(s * _g.OutImage, cnt * _g.OutImage), dxc);
+        };
+    }
 
     /// <inheritdoc/>
     public override string TypeName => "AveragePooling2D";
@@ -117,24 +137,21 @@ public sealed class AveragePooling2D : Pooling2D
     protected override Tensor ForwardCore(Tensor x, bool training)
     {
         int n = x.Shape[0];
-        var g = Geometry(n);
-        var y = Workspace(ref _y, BatchShape(n, OutputShape!));
-        ForBatch(n, (s, cnt) => Pool.AvgPoolForward(g.WithBatch(cnt), x.Span.Slice(s * g.InImage, cnt * g.InImage), y.Span.Slice(s * g.OutImage, cnt * g.OutImage)));
-        return y;
+        _g = Geometry(n);
+        _x = x;
+        _y = Workspace(ref _y, n, OutputShape!);
+        ForBatch(n, _forwardPart);
+        return _y;
     }
 
     /// <inheritdoc/>
     protected override Tensor BackwardCore(Tensor dy)
     {
         int n = dy.Shape[0];
-        var g = Geometry(n);
-        var dx = Workspace(ref _dx, BatchShape(n, InputShape!));
-        ForBatch(n, (s, cnt) =>
-        {
-            var dxc = dx.Span.Slice(s * g.InImage, cnt * g.InImage);
-            dxc.Clear();
-            Pool.AvgPoolBackward(g.WithBatch(cnt), dy.Span.Slice(s * g.OutImage, cnt * g.OutImage), dxc);
-        });
-        return dx;
+        _g = Geometry(n);
+        _dy = dy;
+        _dx = Workspace(ref _dx, n, InputShape!);
+        ForBatch(n, _backwardPart);
+        return _dx;
     }
 }

@@ -21,7 +21,7 @@ public sealed class Rescaling : Layer
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor x, bool training)
     {
-        var y = Workspace(ref _y, x.Shape);
+        var y = Workspace(ref _y, x.Shape[0], InputShape!);
         TensorPrimitives.Multiply(x.Span, Scale, y.Span);
         if (Offset != 0f) TensorPrimitives.Add(y.Span, Offset, y.Span);
         return y;
@@ -30,7 +30,7 @@ public sealed class Rescaling : Layer
     protected override Tensor BackwardCore(Tensor dy)
     {
         if (!NeedsInputGradient) return dy;
-        var dx = Workspace(ref _dx, dy.Shape);
+        var dx = Workspace(ref _dx, dy.Shape[0], InputShape!);
         TensorPrimitives.Multiply(dy.Span, Scale, dx.Span);
         return dx;
     }

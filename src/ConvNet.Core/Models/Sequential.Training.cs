@@ -33,8 +33,6 @@ public sealed partial class Sequential
         if (validationData is not null) CheckBatch(validationData.X);
         var cbs = callbacks?.ToArray() ?? [];
         var history = new History();
-        var trainable = TrainableParameters;
-        var frozen = _layers.Where(l => !l.Trainable).SelectMany(l => l.Parameters).ToArray();
         _progress = progress; _progressEpochs = epochs; _clock = Stopwatch.StartNew();
         StopTraining = false;
         foreach (var cb in cbs) cb.OnTrainBegin(this);
@@ -52,7 +50,7 @@ public sealed partial class Sequential
                 cancellationToken.ThrowIfCancellationRequested();
                 int start = b * batchSize, cnt = Math.Min(batchSize, n - start);
                 var bx = Gather(train, order.AsSpan(start, cnt), out var labels);
-                lossSum += TrainStep(bx, labels, trainable, frozen, epoch, b);
+                lossSum += TrainStep(bx, labels, epoch, b);
                 seen += cnt;
                 if (progress is not null)
                     progress.Report(new TrainingProgress(ProgressKind.BatchEnd, epoch + 1, epochs, b + 1, batches, RunningLogs(lossSum / seen), _clock.Elapsed));
@@ -96,7 +94,23 @@ public sealed partial class Sequential
         return bx;
     }
 
-    private double TrainStep(Tensor bx, ReadOnlySpan<int> labels, IReadOnlyList<Parameter> trainable, Parameter[] frozen, int epoch, int batch)
+    /// <summary>
+    /// One optimisation step on one batch, like Keras <c>train_on_batch</c>: forward, loss, backward, update.
+    /// Returns the batch's mean loss. After the first call with a given batch size it allocates nothing.
+    /// </summary>
+    public double TrainOnBatch(Tensor x, int[] y)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        if (_optimizer is null || _loss is null) throw new InvalidOperationException($"Model '{Name}' must be compiled before TrainOnBatch.");
+        EnsureBuilt(x);
+        CheckBatch(x);
+        if (y.Length != x.Shape[0]) throw new ArgumentException($"TrainOnBatch: {x.Shape[0]} samples in x {x.Shape} but {y.Length} labels.", nameof(y));
+        foreach (var m in _metrics) m.Reset();
+        return TrainStep(x, y, 0, 0) / y.Length;
+    }
+
+    private double TrainStep(Tensor bx, ReadOnlySpan<int> labels, int epoch, int batch)
     {
         int classes = OutputShape[^1];
         CheckLabels(labels, classes, epoch, batch);
@@ -117,8 +131,14 @@ public sealed partial class Sequential
             dy = _layers[i].Backward(dy);
             if (!_layers[i].NeedsInputGradient) break;
         }
-        _optimizer!.Step(trainable);
-        foreach (var p in frozen) p.Grad.Span.Clear();
+        _optimizer!.BeginStep();
+        foreach (var l in _layers)
+        {
+            var ps = l.Parameters;
+            for (int i = 0; i < ps.Count; i++)
+                if (l.Trainable) _optimizer.Apply(ps[i]);
+                else ps[i].Grad.Span.Clear();   // frozen: gradients are discarded
+        }
         return loss;
     }
 

@@ -15,7 +15,7 @@ public sealed partial class Sequential : ITrainingContext
     private Metric[] _metrics = [];
     private int _threads = Environment.ProcessorCount;
     private readonly Dictionary<int, Tensor> _batchBuffers = [];
-    private float[] _grad = [], _scratch = [];
+    private float[] _scratch = [];
     private IProgress<TrainingProgress>? _progress;
     private int _progressEpoch, _progressEpochs;
     private Stopwatch _clock = new();
@@ -178,8 +178,8 @@ public sealed partial class Sequential : ITrainingContext
     private void CheckBatch(Tensor x)
     {
         var exp = InputShape!;
+        if (Layer.IsBatchOf(x.Shape, exp)) return;
         var act = x.Shape.ToArray();
-        if (act.Length == exp.Count + 1 && act.AsSpan(1).SequenceEqual(exp.ToArray())) return;
         string first = _layers.Count > 0 ? $"layer '{_layers[0].Name}' ({_layers[0].TypeName})" : $"model '{Name}'";
         if (act.SequenceEqual(exp))
             throw new LayerShapeException(_layers.Count > 0 ? _layers[0].Name : Name, Layer.Fmt(exp, true), x.Shape.ToString(),

@@ -22,12 +22,19 @@ public abstract class Optimizer
     /// <summary>One update of every parameter in <paramref name="parameters"/>; zeroes their gradients.</summary>
     public void Step(IReadOnlyList<Parameter> parameters)
     {
-        Iterations++;
-        foreach (var p in parameters)
-        {
-            Update(p, p.Value.Span, p.Grad.Span);
-            p.Grad.Span.Clear();
-        }
+        ArgumentNullException.ThrowIfNull(parameters);
+        BeginStep();
+        for (int i = 0; i < parameters.Count; i++) Apply(parameters[i]);
+    }
+
+    /// <summary>Starts one step (advances <see cref="Iterations"/>); follow with <see cref="Apply"/> per parameter.</summary>
+    internal void BeginStep() => Iterations++;
+
+    /// <summary>Updates one parameter for the current step and zeroes its gradient.</summary>
+    internal void Apply(Parameter p)
+    {
+        Update(p, p.Value.Span, p.Grad.Span);
+        p.Grad.Span.Clear();
     }
 
     /// <summary>Updates one flat parameter buffer in one fused loop.</summary>
