@@ -5,8 +5,11 @@ using System.Runtime.InteropServices;
 namespace ConvNet.Kernels;
 
 /// <summary>
-/// Direct (implicit-GEMM) NHWC convolution kernels, vectorised over output channels with
-/// <see cref="Vector{T}"/>. No im2col, no allocation. Naive twins: <see cref="ConvReference"/>.
+/// Direct (implicit-GEMM) NHWC convolution kernels. No im2col. Naive twins: <see cref="ConvReference"/>.
+/// Each public method validates its spans, then dispatches to the AVX2+FMA register-tiled kernels in
+/// <see cref="ConvAvx2"/> when the CPU has them; the <see cref="Vector{T}"/> code below is the portable fallback
+/// (and also serves backward-data with strides ≠ 1). Nothing allocates in steady state (backward-data keeps one
+/// per-thread transposed-weight buffer, see <see cref="ConvAvx2"/>).
 /// x: (N, H, W, C) · w: (KH, KW, C, K) · y/dy: (N, OH, OW, K).
 /// </summary>
 public static unsafe class Conv

@@ -16,9 +16,13 @@ namespace ConvNet.Kernels;
 /// of output pixels held in registers the whole time.</item>
 /// </list>
 /// Channel tails use 8-wide blocks and then AVX masked loads/stores, so any K is handled without scalar code.
-/// Backward-data with stride 1 runs as a forward convolution of dy with 180°-rotated, channel-swapped weights; that
-/// transposed weight copy lives in a per-thread cached buffer (<see cref="_wT"/>, grown once, never shrunk), so the
-/// kernels do not allocate in steady state.
+/// Backward-data with stride 1 runs as a forward convolution of dy with 180°-rotated, channel-swapped weights
+/// (for C &lt; 8, e.g. conv1, as register-tiled dot products along (kw, k) instead, <see cref="DTile{TR}"/>); that
+/// rearranged weight copy lives in a per-thread cached buffer (<see cref="_wT"/>, grown once, never shrunk), so the
+/// kernels do not allocate in steady state. Backward-data with other strides returns false and <see cref="Conv"/>
+/// uses its portable scatter code.
+/// Backward-filter sweeps bands of output rows (sized to stay cache-resident) and, per kh, tiles the interior columns
+/// over the flat (kw, c) run and the border columns per kw, so no pixel needs a bounds test in the hot loop.
 /// </summary>
 internal static unsafe class ConvAvx2
 {
@@ -72,6 +76,22 @@ internal static unsafe class ConvAvx2
         int KH = g.KH, KW = g.KW, C = g.C, K = g.K, size = g.WeightSize;
         var buf = _wT;
         if (buf is null || buf.Length < size) _wT = buf = new float[size];
+        var gt = new ConvGeometry(g.N, g.OH, g.OW, K, KH, KW, 1, 1, KH - 1 - g.PadTop, KW - 1 - g.PadLeft, g.H, g.W, C);
+        if (C < 8)
+        {
+            // Few input channels (conv1): vectorising over C would waste lanes → dot products along (kw, k) instead.
+            fixed (float* wd = buf)
+            {
+                // wd[c, kh', kw', k] = w[KH−1−kh', KW−1−kw', c, k]
+                for (int c = 0; c < C; c++)
+                for (int kh = 0; kh < KH; kh++)
+                for (int kw = 0; kw < KW; kw++)
+                    new ReadOnlySpan<float>(w + ((nint)((KH - 1 - kh) * KW + (KW - 1 - kw)) * C + c) * K, K)
+                        .CopyTo(new Span<float>(wd + ((nint)(c * KH + kh) * KW + kw) * K, K));
+                BackwardDataDot(gt, dy, wd, dx);
+            }
+            return true;
+        }
         fixed (float* wt = buf)
         {
             // wt[kh', kw', k, c] = w[KH−1−kh', KW−1−kw', c, k]
@@ -84,10 +104,115 @@ internal static unsafe class ConvAvx2
                 for (int k = 0; k < K; k++)
                     dst[k * C + c] = src[c * K + k];
             }
-            var gt = new ConvGeometry(g.N, g.OH, g.OW, K, KH, KW, 1, 1, KH - 1 - g.PadTop, KW - 1 - g.PadLeft, g.H, g.W, C);
             ForwardCore(gt, dy, wt, null, dx, accumulate: true);
         }
         return true;
+    }
+
+    /// <summary>
+    /// Forward-shaped geometry <paramref name="g"/> (input = dy with g.C = K channels, output = dx with g.K = C channels):
+    /// out[n,oh,ow,c] += Σ_{kh,kw} dot(in[n, oh−PT+kh, ow−PL+kw, :], wd[c,kh,kw,:]) with stride 1.
+    /// </summary>
+    private static void BackwardDataDot(in ConvGeometry g, float* x, float* wd, float* y)
+    {
+        int Cin = g.C, Cout = g.K, KW = g.KW, KH = g.KH, OW = g.OW, PL = g.PadLeft;
+        int owA = Math.Min(OW, PL);
+        int owB = g.W - KW + PL >= 0 ? Math.Min(OW, g.W - KW + PL + 1) : 0;
+        if (owB < owA) owB = owA;
+        nint xRow = (nint)g.W * Cin, wRow = (nint)KW * Cin;
+        for (int n = 0; n < g.N; n++)
+        for (int oh = 0; oh < g.OH; oh++)
+        {
+            int ih0 = oh - g.PadTop;
+            int kh0 = Math.Max(0, -ih0), kh1 = Math.Min(KH, g.H - ih0), khN = Math.Max(0, kh1 - kh0);
+            if (khN == 0) continue;
+            float* xRowBase = x + ((nint)n * g.H + ih0 + kh0) * xRow;
+            float* yRow = y + ((nint)n * g.OH + oh) * OW * Cout;
+            for (int c = 0; c < Cout; c++)
+            {
+                float* wc = wd + ((nint)c * KH + kh0) * wRow;
+                for (int ow = 0; ow < OW; ow++)
+                {
+                    if (ow == owA) { ow = owB; if (ow >= OW) break; }
+                    int iw0 = ow - PL, kw0 = Math.Max(0, -iw0), kw1 = Math.Min(KW, g.W - iw0);
+                    if (kw1 <= kw0) continue;
+                    DTile<R1>(xRowBase + (nint)(iw0 + kw0) * Cin, 0, xRow, wc + (nint)kw0 * Cin, wRow, khN, (nint)(kw1 - kw0) * Cin, yRow + (nint)ow * Cout + c, 0);
+                }
+                int o = owA, cnt = owB - owA;
+                while (cnt > 0)
+                {
+                    float* xp = xRowBase + (nint)(o - PL) * Cin;
+                    float* yp = yRow + (nint)o * Cout + c;
+                    int r = cnt >= 10 || cnt == 6 ? 6 : cnt >= 7 ? 4 : cnt;
+                    switch (r)
+                    {
+                        case 6: DTile<R6>(xp, Cin, xRow, wc, wRow, khN, wRow, yp, Cout); break;
+                        case 5: DTile<R5>(xp, Cin, xRow, wc, wRow, khN, wRow, yp, Cout); break;
+                        case 4: DTile<R4>(xp, Cin, xRow, wc, wRow, khN, wRow, yp, Cout); break;
+                        case 3: DTile<R3>(xp, Cin, xRow, wc, wRow, khN, wRow, yp, Cout); break;
+                        case 2: DTile<R2>(xp, Cin, xRow, wc, wRow, khN, wRow, yp, Cout); break;
+                        default: DTile<R1>(xp, Cin, xRow, wc, wRow, khN, wRow, yp, Cout); break;
+                    }
+                    o += r; cnt -= r;
+                }
+            }
+        }
+    }
+
+    /// <summary>op[r·os] += Σ_{kh &lt; khN} Σ_{t &lt; tn} x[r·xs + kh·xRow + t] · w[kh·wRow + t] for r &lt; R (two accumulators per pixel).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DTile<TR>(float* xp, nint xs, nint xRow, float* wp, nint wRow, int khN, nint tn, float* op, nint os)
+        where TR : struct, IRows
+    {
+        int R = TR.R;
+        nint tFull = tn & ~(nint)7;
+        var mask = TailMask((int)(tn - tFull));
+        Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default,
+                         a30 = default, a31 = default, a40 = default, a41 = default, a50 = default, a51 = default;
+        for (int kh = 0; kh < khN; kh++)
+        {
+            float* x0 = xp + kh * xRow;
+            float* x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs, x4 = x3 + xs, x5 = x4 + xs;
+            float* w = wp + kh * wRow;
+            nint t = 0;
+            for (; t + 16 <= tFull; t += 16)
+            {
+                var w0 = Avx.LoadVector256(w + t); var w1 = Avx.LoadVector256(w + t + 8);
+                a00 = Fma.MultiplyAdd(Avx.LoadVector256(x0 + t), w0, a00); a01 = Fma.MultiplyAdd(Avx.LoadVector256(x0 + t + 8), w1, a01);
+                if (R > 1) { a10 = Fma.MultiplyAdd(Avx.LoadVector256(x1 + t), w0, a10); a11 = Fma.MultiplyAdd(Avx.LoadVector256(x1 + t + 8), w1, a11); }
+                if (R > 2) { a20 = Fma.MultiplyAdd(Avx.LoadVector256(x2 + t), w0, a20); a21 = Fma.MultiplyAdd(Avx.LoadVector256(x2 + t + 8), w1, a21); }
+                if (R > 3) { a30 = Fma.MultiplyAdd(Avx.LoadVector256(x3 + t), w0, a30); a31 = Fma.MultiplyAdd(Avx.LoadVector256(x3 + t + 8), w1, a31); }
+                if (R > 4) { a40 = Fma.MultiplyAdd(Avx.LoadVector256(x4 + t), w0, a40); a41 = Fma.MultiplyAdd(Avx.LoadVector256(x4 + t + 8), w1, a41); }
+                if (R > 5) { a50 = Fma.MultiplyAdd(Avx.LoadVector256(x5 + t), w0, a50); a51 = Fma.MultiplyAdd(Avx.LoadVector256(x5 + t + 8), w1, a51); }
+            }
+            if (t < tFull)
+            {
+                var w0 = Avx.LoadVector256(w + t);
+                a00 = Fma.MultiplyAdd(Avx.LoadVector256(x0 + t), w0, a00);
+                if (R > 1) a10 = Fma.MultiplyAdd(Avx.LoadVector256(x1 + t), w0, a10);
+                if (R > 2) a20 = Fma.MultiplyAdd(Avx.LoadVector256(x2 + t), w0, a20);
+                if (R > 3) a30 = Fma.MultiplyAdd(Avx.LoadVector256(x3 + t), w0, a30);
+                if (R > 4) a40 = Fma.MultiplyAdd(Avx.LoadVector256(x4 + t), w0, a40);
+                if (R > 5) a50 = Fma.MultiplyAdd(Avx.LoadVector256(x5 + t), w0, a50);
+                t += 8;
+            }
+            if (t < tn)
+            {
+                var w1 = Avx.MaskLoad(w + t, mask);
+                a01 = Fma.MultiplyAdd(Avx.MaskLoad(x0 + t, mask), w1, a01);
+                if (R > 1) a11 = Fma.MultiplyAdd(Avx.MaskLoad(x1 + t, mask), w1, a11);
+                if (R > 2) a21 = Fma.MultiplyAdd(Avx.MaskLoad(x2 + t, mask), w1, a21);
+                if (R > 3) a31 = Fma.MultiplyAdd(Avx.MaskLoad(x3 + t, mask), w1, a31);
+                if (R > 4) a41 = Fma.MultiplyAdd(Avx.MaskLoad(x4 + t, mask), w1, a41);
+                if (R > 5) a51 = Fma.MultiplyAdd(Avx.MaskLoad(x5 + t, mask), w1, a51);
+            }
+        }
+        op[0] += Vector256.Sum(Avx.Add(a00, a01));
+        if (R > 1) op[os] += Vector256.Sum(Avx.Add(a10, a11));
+        if (R > 2) op[2 * os] += Vector256.Sum(Avx.Add(a20, a21));
+        if (R > 3) op[3 * os] += Vector256.Sum(Avx.Add(a30, a31));
+        if (R > 4) op[4 * os] += Vector256.Sum(Avx.Add(a40, a41));
+        if (R > 5) op[5 * os] += Vector256.Sum(Avx.Add(a50, a51));
     }
 
     /// <summary>

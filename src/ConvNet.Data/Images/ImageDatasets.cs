@@ -1,0 +1,158 @@
+namespace ConvNet.Data;
+
+/// <summary>
+/// Loads labelled images from class folders, like Keras' <c>image_dataset_from_directory</c>:
+/// <c>root/&lt;class&gt;/…/&lt;image&gt;</c>, classes in code-point order of the folder names (hidden folders skipped),
+/// files searched recursively and ordered by (folder, name), values float32 0–255 in NHWC.
+/// Works on a folder or directly on a <c>.zip</c> (never extracted).
+/// </summary>
+/// <example>
+/// <code>
+/// var ds = ImageDatasets.LoadDirectory("mandarin.zip", new ImageLoadOptions { ImageSize = (80, 80), ColorMode = ColorMode.Grayscale });
+/// Console.WriteLine(ds.Report.Summary); // Found 399 files belonging to 57 classes.
+/// </code>
+/// </example>
+public static class ImageDatasets
+{
+    /// <summary>
+    /// Loads a folder of class folders, or a zip archive (recognised by a <c>.zip</c> extension or the
+    /// <c>PK</c> signature) via <see cref="LoadZip"/>.
+    /// </summary>
+    /// <param name="path">A folder, or a zip file.</param>
+    /// <param name="options">Options; null means <see cref="ImageLoadOptions.Default"/>.</param>
+    /// <exception cref="ImageLoadException">Some files are bad and the policy is <see cref="BadFilePolicy.Error"/> (lists them all).</exception>
+    /// <exception cref="InvalidDataException">No classes or no images, or an unsafe/oversized zip entry.</exception>
+    /// <exception cref="FileNotFoundException">The path does not exist.</exception>
+    public static ImageFolderDataset LoadDirectory(string path, ImageLoadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        options ??= ImageLoadOptions.Default;
+        if (Directory.Exists(path))
+        {
+            using var tree = new DirectoryFileTree(path);
+            return ImageFolderLoader.Load(tree, "", options);
+        }
+        if (File.Exists(path))
+        {
+            if (IsZip(path)) return LoadZip(path, options);
+            throw new InvalidDataException($"\"{path}\" is a file but not a zip archive; pass a folder of class folders or a .zip.");
+        }
+        throw new FileNotFoundException($"The image folder or zip \"{path}\" does not exist (resolved: \"{Path.GetFullPath(path)}\").", path);
+    }
+
+    /// <summary>
+    /// Loads class folders straight from a zip archive. If every entry sits under one top-level folder that
+    /// itself has sub-folders (like the lecture's <c>mandarin.zip</c> with <c>mandarin/&lt;class&gt;/…</c>),
+    /// the classes are inside it; otherwise the top-level folders are the classes. <c>__MACOSX/</c> entries
+    /// and <c>._*</c> files are skipped and reported.
+    /// </summary>
+    /// <param name="zipPath">The zip file.</param>
+    /// <param name="options">Options; null means <see cref="ImageLoadOptions.Default"/>.</param>
+    /// <exception cref="InvalidDataException">An entry has a <c>..</c> segment, an absolute path or a declared size above
+    /// <see cref="ImageLoadOptions.MaxFileBytes"/> (the message names the zip and the entry); or no images were found.</exception>
+    /// <exception cref="ImageLoadException">Some files are bad and the policy is <see cref="BadFilePolicy.Error"/>.</exception>
+    public static ImageFolderDataset LoadZip(string zipPath, ImageLoadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(zipPath);
+        options ??= ImageLoadOptions.Default;
+        options.Validate();
+        using var tree = new ZipFileTree(zipPath, options.MaxFileBytes);
+        string root = ZipRoot(tree, contains: null);
+        return ImageFolderLoader.Load(tree, root, options, MacOsJunk(tree));
+    }
+
+    /// <summary>
+    /// Loads an already split folder or zip with <c>train/</c>, <c>val/</c> (or <c>validation/</c>) and optionally
+    /// <c>test/</c>, each holding class folders — e.g. the output of <see cref="SplitFolders.Ratio"/>. The class list
+    /// comes from <c>train</c> (or <see cref="ImageLoadOptions.ClassNames"/>) and is shared by all parts.
+    /// </summary>
+    /// <param name="path">The split folder, or a zip of it (optionally under one top-level folder).</param>
+    /// <param name="options">Options; null means <see cref="ImageLoadOptions.Default"/>.</param>
+    /// <returns>The parts; deconstruct with <c>var (train, val, test) = …</c>.</returns>
+    /// <exception cref="InvalidDataException">There is no <c>train</c> or no <c>val</c> folder, or a part is unusable.</exception>
+    public static ImageSplit LoadSplit(string path, ImageLoadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        options ??= ImageLoadOptions.Default;
+        options.Validate();
+        FileTree tree;
+        string root;
+        if (Directory.Exists(path))
+        {
+            tree = new DirectoryFileTree(path);
+            root = "";
+        }
+        else if (File.Exists(path) && IsZip(path))
+        {
+            tree = new ZipFileTree(path, options.MaxFileBytes);
+            root = ZipRoot(tree, contains: SplitFolders.TrainFolder);
+        }
+        else
+        {
+            throw new FileNotFoundException($"The split folder or zip \"{path}\" does not exist or is not a folder/zip (resolved: \"{Path.GetFullPath(path)}\").", path);
+        }
+
+        using (tree)
+        {
+            var parts = tree.ChildDirectories(root);
+            string where = root.Length == 0 ? tree.Source : tree.Display(root);
+            if (!parts.Contains(SplitFolders.TrainFolder))
+                throw new InvalidDataException($"\"{where}\" has no \"train\" folder; found: {string.Join(", ", parts)}. Expected train/, val/ and optionally test/.");
+            string? valName = parts.Contains(SplitFolders.ValFolder) ? SplitFolders.ValFolder
+                            : parts.Contains("validation") ? "validation" : null;
+            if (valName is null)
+                throw new InvalidDataException($"\"{where}\" has no \"val\" (or \"validation\") folder; found: {string.Join(", ", parts)}.");
+
+            var train = ImageFolderLoader.Load(tree, FileTree.Join(root, SplitFolders.TrainFolder), options);
+            var shared = CloneWithClasses(options, train.ClassNames);
+            var val = ImageFolderLoader.Load(tree, FileTree.Join(root, valName), shared);
+            var test = parts.Contains(SplitFolders.TestFolder)
+                ? ImageFolderLoader.Load(tree, FileTree.Join(root, SplitFolders.TestFolder), shared)
+                : null;
+            return new ImageSplit(train, val, test);
+        }
+    }
+
+    /// <summary>True if the file has a <c>.zip</c> extension or starts with a zip signature (<c>PK\x03\x04</c> or <c>PK\x05\x06</c>).</summary>
+    public static bool IsZip(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase)) return true;
+        Span<byte> head = stackalloc byte[4];
+        using var f = File.OpenRead(path);
+        return f.ReadAtLeast(head, 4, throwOnEndOfStream: false) == 4
+               && head[0] == 'P' && head[1] == 'K' && ((head[2] == 3 && head[3] == 4) || (head[2] == 5 && head[3] == 6));
+    }
+
+    /// <summary>
+    /// The folder inside the zip that holds the classes (or the split parts): the single top-level folder if
+    /// nothing else (apart from hidden files) is at the top and it has sub-folders (containing
+    /// <paramref name="contains"/>, if given); otherwise the root.
+    /// </summary>
+    private static string ZipRoot(FileTree tree, string? contains)
+    {
+        var topDirs = tree.ChildDirectories("").Where(d => !d.StartsWith('.')).ToList();
+        bool topFiles = tree.Files.Any(f => !f.Contains('/') && !f.StartsWith('.'));
+        if (topDirs.Count != 1 || topFiles) return "";
+        if (contains is not null && topDirs[0] == contains) return "";
+        var inner = tree.ChildDirectories(topDirs[0]);
+        if (inner.Count == 0) return "";
+        return contains is null || inner.Contains(contains) ? topDirs[0] : "";
+    }
+
+    private static IEnumerable<SkippedFile> MacOsJunk(ZipFileTree tree) =>
+        tree.MacOsJunk.Select(e => new SkippedFile($"{tree.Source}!{e}", SkipKind.AppleDouble, "macOS resource fork (__MACOSX/)"));
+
+    private static ImageLoadOptions CloneWithClasses(ImageLoadOptions o, IReadOnlyList<string> classes) => new()
+    {
+        ImageSize = o.ImageSize,
+        ColorMode = o.ColorMode,
+        ClassNames = classes,
+        BadFiles = o.BadFiles,
+        MaxPixels = o.MaxPixels,
+        MaxFileBytes = o.MaxFileBytes,
+        Progress = o.Progress,
+        Warning = o.Warning,
+        MaxDegreeOfParallelism = o.MaxDegreeOfParallelism,
+    };
+}

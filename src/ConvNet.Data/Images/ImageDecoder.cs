@@ -1,0 +1,104 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Bmp;
+using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Metadata;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace ConvNet.Data;
+
+/// <summary>
+/// Decodes PNG, JPEG, BMP and GIF (first frame) bytes into 0–255 float pixels with the requested channels,
+/// checking the header's pixel count before any pixel memory is allocated.
+/// </summary>
+internal static class ImageDecoder
+{
+    /// <summary>An ImageSharp configuration limited to the four formats Keras accepts; GIFs decode only their first frame.</summary>
+    private static readonly Configuration Config = CreateConfiguration();
+
+    private static Configuration CreateConfiguration()
+    {
+        var config = new Configuration(
+            new PngConfigurationModule(), new JpegConfigurationModule(),
+            new BmpConfigurationModule(), new GifConfigurationModule());
+        config.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First });
+        return config;
+    }
+
+    /// <summary>
+    /// Decodes <paramref name="bytes"/> to an (height, width, channels) float image.
+    /// Throws <see cref="InvalidDataException"/> with a reason (without the path) when the image cannot be used.
+    /// </summary>
+    public static float[] Decode(byte[] bytes, ColorMode mode, long maxPixels, out int height, out int width)
+    {
+        IImageInfo? info;
+        IImageFormat? format;
+        try
+        {
+            info = Image.Identify(Config, bytes, out format);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"unreadable image header ({e.Message})", e);
+        }
+        if (info is null || format is null)
+            throw new InvalidDataException($"not a PNG, JPEG, BMP or GIF image (first bytes: {Hex(bytes)})");
+        long pixels = (long)info.Width * info.Height;
+        if (info.Width <= 0 || info.Height <= 0)
+            throw new InvalidDataException($"the {format.Name} header declares an empty image ({info.Width}×{info.Height})");
+        if (pixels > maxPixels)
+            throw new InvalidDataException($"the {format.Name} header declares {info.Width}×{info.Height} = {pixels:N0} pixels, more than the limit of {maxPixels:N0} (ImageLoadOptions.MaxPixels)");
+
+        if (ImageIntegrity.FindTruncation(bytes, format) is { } truncation)
+            throw new InvalidDataException(truncation);
+
+        Image<Rgba32> image;
+        try
+        {
+            image = Image.Load<Rgba32>(Config, bytes);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"undecodable or truncated {format.Name} data ({e.Message})", e);
+        }
+        using (image)
+        {
+            height = image.Height;
+            width = image.Width;
+            bool png = format is PngFormat;
+            int channels = mode switch { ColorMode.Grayscale => 1, ColorMode.Rgb => 3, _ => 4 };
+            var result = new float[height * width * channels];
+            int w = width;
+            image.ProcessPixelRows(accessor =>
+            {
+                for (int y = 0; y < accessor.Height; y++)
+                {
+                    var row = accessor.GetRowSpan(y);
+                    int o = y * w * channels;
+                    for (int x = 0; x < row.Length; x++, o += channels)
+                    {
+                        var p = row[x];
+                        switch (mode)
+                        {
+                            case ColorMode.Grayscale:
+                                result[o] = png ? Grayscale.LibPng(p.R, p.G, p.B) : Grayscale.LibJpeg(p.R, p.G, p.B);
+                                break;
+                            case ColorMode.Rgb:
+                                result[o] = p.R; result[o + 1] = p.G; result[o + 2] = p.B;
+                                break;
+                            default:
+                                result[o] = p.R; result[o + 1] = p.G; result[o + 2] = p.B; result[o + 3] = p.A;
+                                break;
+                        }
+                    }
+                }
+            });
+            return result;
+        }
+    }
+
+    private static string Hex(byte[] bytes) =>
+        bytes.Length == 0 ? "the file is empty" : Convert.ToHexString(bytes, 0, Math.Min(8, bytes.Length));
+}

@@ -1,0 +1,97 @@
+namespace ConvNet.Data;
+
+/// <summary>
+/// Options for <see cref="ImageDatasets"/>, modelled on Keras' <c>image_dataset_from_directory</c>
+/// (labels are always inferred from the folder structure and returned as integers).
+/// </summary>
+public sealed class ImageLoadOptions
+{
+    /// <summary>Output (height, width); every image is resized to it. Default (256, 256) like Keras.</summary>
+    /// <remarks>
+    /// Resizing is bilinear exactly like <c>tf.image.resize(…, method="bilinear", antialias=False)</c>
+    /// (half-pixel centres), computed in float on 0–255 values; see <see cref="ImageResize.Bilinear"/>.
+    /// </remarks>
+    public (int Height, int Width) ImageSize { get; init; } = (256, 256);
+
+    /// <summary>
+    /// Output channels. Default <see cref="ColorMode.Rgb"/> like Keras.
+    /// </summary>
+    /// <remarks>
+    /// Grayscale follows what <c>tf.io.decode_image(channels=1)</c> does in Keras:
+    /// PNG uses libpng's <c>png_set_rgb_to_gray(1, 0.299, 0.587)</c> fixed-point formula,
+    /// <c>gray = (9797·R + 19234·G + 3737·B) &gt;&gt; 15</c> (truncated; pixels with R = G = B keep their value);
+    /// JPEG, BMP and GIF use libjpeg's luma <c>gray = (19595·R + 38470·G + 7471·B + 32768) &gt;&gt; 16</c>
+    /// (0.299, 0.587, 0.114, rounded), which for JPEG recovers the Y plane that libjpeg returns.
+    /// Alpha is dropped, not composited. (TensorFlow itself refuses <c>channels=1</c> for BMP and GIF.)
+    /// </remarks>
+    public ColorMode ColorMode { get; init; } = ColorMode.Rgb;
+
+    /// <summary>
+    /// Explicit class names, in label order (like Keras' <c>class_names</c>). Each must be a class folder;
+    /// other folders are ignored. When null, every non-hidden immediate sub-folder is a class, sorted by code point.
+    /// </summary>
+    public IReadOnlyList<string>? ClassNames { get; init; }
+
+    /// <summary>What to do with undecodable, truncated or oversized files. Default <see cref="BadFilePolicy.Error"/>.</summary>
+    public BadFilePolicy BadFiles { get; init; } = BadFilePolicy.Error;
+
+    /// <summary>
+    /// Largest accepted width × height, checked from the file header before decoding. Default 50,000,000.
+    /// </summary>
+    public long MaxPixels { get; init; } = 50_000_000;
+
+    /// <summary>
+    /// Largest accepted file size in bytes (for a zip, an entry's declared uncompressed size). Default 64 MiB.
+    /// An oversized zip entry is always an error; an oversized file on disk follows <see cref="BadFiles"/>.
+    /// </summary>
+    public long MaxFileBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>Optional progress sink, called after each file (possibly from worker threads).</summary>
+    public IProgress<LoadProgress>? Progress { get; init; }
+
+    /// <summary>
+    /// Optional warning sink, called once per skipped file (hidden, junk or bad) with a readable message.
+    /// The library never writes to the console itself.
+    /// </summary>
+    public Action<string>? Warning { get; init; }
+
+    /// <summary>Maximum number of files decoded in parallel; default: the processor count.</summary>
+    public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>The options Keras uses by default: 256×256 RGB, errors on bad files.</summary>
+    public static ImageLoadOptions Default { get; } = new();
+
+    internal int Channels => ColorMode switch
+    {
+        ColorMode.Grayscale => 1,
+        ColorMode.Rgb => 3,
+        ColorMode.Rgba => 4,
+        _ => throw new ArgumentOutOfRangeException(nameof(ColorMode), ColorMode, "Unknown color mode."),
+    };
+
+    internal void Validate()
+    {
+        if (ImageSize.Height <= 0 || ImageSize.Width <= 0)
+            throw new ArgumentException($"ImageSize must be positive, got ({ImageSize.Height}, {ImageSize.Width}).");
+        if (MaxPixels <= 0)
+            throw new ArgumentException($"MaxPixels must be positive, got {MaxPixels}.");
+        if (MaxFileBytes <= 0)
+            throw new ArgumentException($"MaxFileBytes must be positive, got {MaxFileBytes}.");
+        if (MaxDegreeOfParallelism <= 0)
+            throw new ArgumentException($"MaxDegreeOfParallelism must be positive, got {MaxDegreeOfParallelism}.");
+        _ = Channels;
+        if (ClassNames is not null)
+        {
+            if (ClassNames.Count == 0)
+                throw new ArgumentException("ClassNames is empty; pass null to infer the classes from the folders.");
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (string c in ClassNames)
+            {
+                if (string.IsNullOrEmpty(c) || c.Contains('/') || c.Contains('\\'))
+                    throw new ArgumentException($"Class name \"{c}\" is not a single folder name.");
+                if (!seen.Add(c))
+                    throw new ArgumentException($"Class name \"{c}\" appears twice in ClassNames.");
+            }
+        }
+    }
+}

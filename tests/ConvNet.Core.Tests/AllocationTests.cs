@@ -1,0 +1,48 @@
+using ConvNet;
+using Xunit;
+
+namespace ConvNet.Core.Tests;
+
+/// <summary>A training step allocates nothing after warm-up (counting bytes, not timing).</summary>
+public class AllocationTests
+{
+    private static Sequential SmallLectureLikeModel(int threads)
+    {
+        var m = new Sequential(
+            new Input(16, 16, 1), new Rescaling(1f / 255),
+            new Conv2D(8, 3, padding: Padding.Same, activation: Activation.Relu), new MaxPooling2D(),
+            new Conv2D(16, 3, padding: Padding.Same, activation: Activation.Relu), new AveragePooling2D(),
+            new Flatten(), new Dense(32, Activation.Relu), new Dense(5)) { Threads = threads };
+        m.Compile(new Adam(), new SparseCategoricalCrossentropy(fromLogits: true), new Accuracy(), new SparseTopKCategoricalAccuracy(3));
+        return m;
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void TrainingStepAllocatesZeroBytesAfterWarmUp(int threads)
+    {
+        var model = SmallLectureLikeModel(threads);
+        var rng = new Rng(3);
+        var x = new Tensor(8, 16, 16, 1);
+        for (int i = 0; i < x.Length; i++) x.Span[i] = rng.Uniform(0, 255);
+        var y = new int[8];
+        for (int i = 0; i < y.Length; i++) y[i] = i % 5;
+        for (int i = 0; i < 3; i++) model.TrainOnBatch(x, y);   // warm-up: workspaces, optimiser state, JIT
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++) model.TrainOnBatch(x, y);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void InferenceAllocatesNothingButTheResultAfterWarmUp()
+    {
+        var model = SmallLectureLikeModel(1);
+        var x = new Tensor(4, 16, 16, 1);
+        model.Call(x);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++) model.Call(x);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
