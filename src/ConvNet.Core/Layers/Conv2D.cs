@@ -66,6 +66,9 @@ public sealed class Conv2D : Layer
         return [oh, ow, Filters];
     }
 
+    internal override int[][] ParameterShapes(IReadOnlyList<int> s) =>
+        UseBias ? [[KernelSize.Height, KernelSize.Width, s[2], Filters], [Filters]] : [[KernelSize.Height, KernelSize.Width, s[2], Filters]];
+
     /// <inheritdoc/>
     protected override void CreateParameters(int[] s, Rng rng)
     {

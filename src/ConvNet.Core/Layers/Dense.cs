@@ -40,6 +40,8 @@ public sealed class Dense : Layer
         return [Units];
     }
 
+    internal override int[][] ParameterShapes(IReadOnlyList<int> s) => UseBias ? [[s[0], Units], [Units]] : [[s[0], Units]];
+
     /// <inheritdoc/>
     protected override void CreateParameters(int[] s, Rng rng)
     {

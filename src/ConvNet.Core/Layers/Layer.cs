@@ -71,6 +71,18 @@ public abstract class Layer
         CreateParameters(_inputShape, new Rng(Seed));
     }
 
+    /// <summary>Re-creates and re-initialises the parameters with a new seed (before training; drops optimiser state tied to the old ones).</summary>
+    internal void Reinitialize(int seed)
+    {
+        Seed = seed;
+        if (_inputShape is null) return;
+        _parameters.Clear();
+        CreateParameters(_inputShape, new Rng(seed));
+    }
+
+    /// <summary>Shapes of the parameters this layer would create for a per-sample input shape (nothing is allocated).</summary>
+    internal virtual int[][] ParameterShapes(IReadOnlyList<int> inputShape) => [];
+
     /// <summary>Creates parameters for the (validated) input shape. Default: none.</summary>
     protected virtual void CreateParameters(int[] inputShape, Rng rng) { }
 

@@ -110,6 +110,7 @@ public static class ModelFile
     {
         var (name, input, layers) = Read(path);
         var model = new Sequential { Name = name };
+        IReadOnlyList<int> shape = input;
         foreach (var rec in layers)
         {
             Layer layer;
@@ -117,7 +118,21 @@ public static class ModelFile
             catch (Exception e) when (e is ArgumentException or FormatException or OverflowException or KeyNotFoundException)
             { throw Bad(path, $"layer '{rec.Name}' of type '{rec.Type}' has an invalid configuration: {e.Message}"); }
             layer.Trainable = rec.Trainable;
-            model.Add(layer);
+            try
+            {
+                // Check the parameter shapes the configuration implies against the stored tensors BEFORE anything is allocated.
+                var next = layer.ComputeOutputShape(shape);   // validates the input shape first
+                var expected = layer.ParameterShapes(shape);
+                if (expected.Length != rec.Tensors.Count)
+                    throw Bad(path, $"layer '{rec.Name}' ({rec.Type}) stores {rec.Tensors.Count} tensors but its configuration needs {expected.Length}");
+                for (int j = 0; j < expected.Length; j++)
+                    if (!expected[j].SequenceEqual(rec.Tensors[j].Dims))
+                        throw Bad(path, $"layer '{rec.Name}' ({rec.Type}) {rec.Tensors[j].Name}: its configuration needs shape {Shape.Format(expected[j])}, the file has {Shape.Format(rec.Tensors[j].Dims)}");
+                shape = next;
+                model.Add(layer);
+            }
+            catch (ArgumentException e)
+            { throw Bad(path, $"layer '{rec.Name}' ({rec.Type}) does not fit the architecture (input {Layer.Fmt(input, true)}): {e.Message}"); }
         }
         try { model.Build(input); }
         catch (ArgumentException e) { throw Bad(path, $"the architecture does not fit its input shape {Layer.Fmt(input, true)}: {e.Message}"); }
@@ -208,7 +223,12 @@ public static class ModelFile
             {
                 string tn = r.String();
                 int[] dims = r.Dims(4);
-                long count = dims.Aggregate(1L, (a, b) => a * b);
+                long count = 1;
+                foreach (int d in dims)
+                {
+                    count *= d;   // each d ≤ int.MaxValue and we stop once count exceeds the payload, so this cannot overflow
+                    if (count > r.Remaining / 4) throw new InvalidDataException($"tensor '{tn}' of shape {Shape.Format(dims)} needs more bytes than the {r.Remaining} that remain");
+                }
                 tensors.Add(new TensorRecord(tn, dims, r.Floats(count)));
             }
             layers.Add(new LayerRecord(type, lname, trainable, cfg, tensors));
@@ -263,7 +283,7 @@ public static class ModelFile
         public float[] Floats(long count)
         {
             // Validate against the remaining bytes BEFORE allocating.
-            if (count * 4 > Remaining) throw new InvalidDataException($"a tensor declares {count} values but only {Remaining} bytes remain");
+            if (count > Remaining / 4) throw new InvalidDataException($"a tensor declares {count} values but only {Remaining} bytes remain");
             var bytes = Take(count * 4, "tensor data");
             var f = new float[count];
             for (int i = 0; i < f.Length; i++) f[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(i * 4, 4));

@@ -33,8 +33,20 @@ public sealed partial class Sequential : ITrainingContext
     /// <summary>The layers, including a leading <see cref="Input"/> if given.</summary>
     public IReadOnlyList<Layer> Layers => _layers;
 
-    /// <summary>Seed for weight initialisation (layer i gets <c>Seed·1000 + i</c>); set before the model is built.</summary>
-    public int Seed { get; set; }
+    /// <summary>
+    /// Seed for weight initialisation (layer i gets <c>Seed·1000 + i</c>). Setting it on a model that is already
+    /// built (e.g. <c>new Sequential(new Input(…), …) { Seed = 5 }</c>) re-initialises every layer's weights.
+    /// </summary>
+    public int Seed
+    {
+        get => _seed;
+        set
+        {
+            _seed = value;
+            for (int i = 0; i < _layers.Count; i++) _layers[i].Reinitialize(value * 1000 + i);
+        }
+    }
+    private int _seed;
 
     /// <summary>Degree of parallelism of the kernels (default: all cores).</summary>
     public int Threads

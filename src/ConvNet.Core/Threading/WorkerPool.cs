@@ -69,7 +69,7 @@ internal sealed class WorkerPool
         }
         Execute(body, n, parts, 0);
         var spin = new SpinWait();
-        while (Volatile.Read(ref _remaining) > 0) spin.SpinOnce(sleep1Threshold: -1);
+        while (Volatile.Read(ref _remaining) > 0) spin.SpinOnce();   // yields to a descheduled worker on a busy machine
         _body = null;
         if (_error is { } e) ExceptionDispatchInfo.Capture(e).Throw();
     }
@@ -89,7 +89,7 @@ internal sealed class WorkerPool
             int spins = 0;
             while (Volatile.Read(ref _generation) == seen)
             {
-                if (++spins < 4000) Thread.SpinWait(30);
+                if (++spins < 2000) Thread.SpinWait(20);
                 else lock (_lock) { while (_generation == seen) Monitor.Wait(_lock); }
             }
             Action<int, int, int> body; int n, parts;
