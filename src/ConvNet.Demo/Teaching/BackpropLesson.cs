@@ -1,0 +1,143 @@
+namespace ConvNet.Demo.Teaching;
+
+/// <summary>Lesson 6: dL/dw of a 2×2 Valid convolution on a 3×3 input, by hand, by Conv2D.Backward and by a central finite difference.</summary>
+internal static class BackpropLesson
+{
+    public static readonly int[][] X = [[1, 2, 0], [3, 1, 2], [0, 1, 4]];
+    public static readonly int[][] W = [[1, -1], [2, 0]];
+    public const int Bias = 0;
+    /// <summary>The upstream gradient dL/dy (L = Σ y·g).</summary>
+    public static readonly int[][] G = [[1, 2], [-1, 3]];
+    public const double H = 1e-3;
+
+    /// <summary>y = conv(x, w) + b (Valid, stride 1) in double.</summary>
+    public static double[,] Forward(double[,] w, double b)
+    {
+        var y = new double[2, 2];
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++)
+            {
+                double s = b;
+                for (int u = 0; u < 2; u++)
+                    for (int v = 0; v < 2; v++) s += X[i + u][j + v] * w[u, v];
+                y[i, j] = s;
+            }
+        return y;
+    }
+
+    /// <summary>L(w) = Σ y·g in double.</summary>
+    public static double Loss(double[,] w)
+    {
+        var y = Forward(w, Bias);
+        double l = 0;
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++) l += y[i, j] * G[i][j];
+        return l;
+    }
+
+    public static double[,] WeightsAsDouble()
+    {
+        var w = new double[2, 2];
+        for (int u = 0; u < 2; u++)
+            for (int v = 0; v < 2; v++) w[u, v] = W[u][v];
+        return w;
+    }
+
+    /// <summary>Central difference (L(w + h·e) − L(w − h·e)) / 2h for weight (u, v).</summary>
+    public static double FiniteDifference(int u, int v)
+    {
+        var plus = WeightsAsDouble();
+        var minus = WeightsAsDouble();
+        plus[u, v] += H;
+        minus[u, v] -= H;
+        return (Loss(plus) - Loss(minus)) / (2 * H);
+    }
+
+    public static void Write(Page p)
+    {
+        var x = X.SelectMany(r => r.Select(v => (float)v)).ToArray();
+        var conv = Lab.Conv(1, (2, 2), (1, 1), Padding.Valid, (3, 3, 1), W.SelectMany(r => r.Select(v => (float)v)).ToArray(), [Bias]);
+        var y = Lab.Run(conv, x, training: true);
+        var g = new Tensor(G.SelectMany(r => r.Select(v => (float)v)).ToArray(), 1, 2, 2, 1);
+        var dx = conv.Backward(g).ToArray();
+        var dw = conv.Kernel!.Grad.ToArray();
+        var db = conv.Bias!.Grad.ToArray();
+        var yd = Forward(WeightsAsDouble(), Bias);
+
+        p.Line("Forward: y[i,j] = Σ_u Σ_v x[i+u, j+v] · w[u,v] + b   (3×3 input, 2×2 kernel, Valid → 2×2)");
+        p.Line("Loss:    L = Σ_ij y[i,j] · g[i,j], so the upstream gradient dL/dy is exactly g.");
+        p.Line();
+        p.Line("    x (3×3)         w (2×2)      b        g = dL/dy (2×2)");
+        for (int r = 0; r < 3; r++)
+        {
+            string xs = string.Join(" ", X[r].Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(2)));
+            string ws = r < 2 ? string.Join(" ", W[r].Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(2))) : "";
+            string bs = r == 0 ? Bias.ToString(System.Globalization.CultureInfo.InvariantCulture) : "";
+            string gs = r < 2 ? string.Join(" ", G[r].Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(2))) : "";
+            p.Line($"    {xs,-15} {ws,-12} {bs,-8} {gs}".TrimEnd());
+        }
+        p.Line();
+        p.Line("Forward values (library Conv2D):");
+        p.Line();
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++)
+            {
+                var terms = new List<string>();
+                for (int u = 0; u < 2; u++)
+                    for (int v = 0; v < 2; v++) terms.Add(Inv.S($"{X[i + u][j + v]}·{Page.Factor(W[u][v])}"));
+                p.Line($"    y[{i},{j}] = {string.Join(" + ", terms)} + {Bias} = {yd[i, j]}   library {Page.Num(y[i * 2 + j])}");
+            }
+        double loss = Loss(WeightsAsDouble());
+        p.Line($"    L = {string.Join(" + ", Enumerable.Range(0, 4).Select(k => Inv.S($"{yd[k / 2, k % 2]}·{Page.Factor(G[k / 2][k % 2])}")))} = {loss}");
+        p.Line();
+        p.Line("Weight gradient: w[u,v] multiplies x[i+u, j+v] in every output y[i,j], so");
+        p.Line("    dL/dw[u,v] = Σ_ij g[i,j] · x[i+u, j+v]   (a Valid correlation of x with g)");
+        p.Line();
+        var terms00 = new List<string>();
+        int sum00 = 0;
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++)
+            {
+                terms00.Add(Inv.S($"x[{i},{j}]·g[{i},{j}]"));
+                sum00 += X[i][j] * G[i][j];
+            }
+        p.Line($"    dL/dw[0,0] = {string.Join(" + ", terms00)}");
+        p.Line($"               = {string.Join(" + ", Enumerable.Range(0, 4).Select(k => Inv.S($"{X[k / 2][k % 2]}·{Page.Factor(G[k / 2][k % 2])}")))}");
+        p.Line($"               = {Page.SumOf(Enumerable.Range(0, 4).Select(k => X[k / 2][k % 2] * G[k / 2][k % 2]))} = {sum00}");
+        p.Line();
+        p.Line("All four weights: by hand, Conv2D.Backward (Kernel.Grad), central difference in double");
+        p.Line(Inv.S($"(L(w + h) - L(w - h)) / 2h with h = {H}:"));
+        p.Line();
+        p.Line("    weight   by hand   Kernel.Grad   finite difference");
+        for (int u = 0; u < 2; u++)
+            for (int v = 0; v < 2; v++)
+            {
+                int hand = 0;
+                for (int i = 0; i < 2; i++)
+                    for (int j = 0; j < 2; j++) hand += X[i + u][j + v] * G[i][j];
+                string name = Inv.S($"w[{u},{v}]");
+                p.Line($"    {name}   {hand,7}   {Page.Num(dw[u * 2 + v]),11}   {Page.Num(FiniteDifference(u, v), 6),17}");
+            }
+        p.Line();
+        int gsum = G.Sum(r => r.Sum());
+        p.Line($"Bias gradient: dL/db = Σ g = {Page.SumOf(G.SelectMany(r => r))} = {gsum}   library Bias.Grad {Page.Num(db[0])}");
+        p.Line();
+        p.Line("Input gradient: dL/dx[a,b] = Σ_ij g[i,j] · w[a-i, b-j] (a Full convolution of g with the");
+        p.Line("flipped kernel); each input pixel collects g from every window it was in. By hand vs library:");
+        p.Line();
+        var hx = new int[3, 3];
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++)
+                for (int u = 0; u < 2; u++)
+                    for (int v = 0; v < 2; v++) hx[i + u, j + v] += G[i][j] * W[u][v];
+        for (int r = 0; r < 3; r++)
+        {
+            string hand = string.Join(" ", Enumerable.Range(0, 3).Select(c => hx[r, c].ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(3)));
+            string lib = string.Join(" ", Enumerable.Range(0, 3).Select(c => Page.Num(dx[r * 3 + c]).PadLeft(3)));
+            p.Line($"    {hand}      {lib}");
+        }
+        p.Line();
+        p.Line($"    e.g. dL/dx[1,1] = g[0,0]·w[1,1] + g[0,1]·w[1,0] + g[1,0]·w[0,1] + g[1,1]·w[0,0]");
+        p.Line($"                    = {G[0][0]}·{Page.Factor(W[1][1])} + {G[0][1]}·{Page.Factor(W[1][0])} + {Page.Factor(G[1][0])}·{Page.Factor(W[0][1])} + {G[1][1]}·{Page.Factor(W[0][0])} = {hx[1, 1]}");
+    }
+}

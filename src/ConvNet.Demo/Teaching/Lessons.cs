@@ -1,0 +1,45 @@
+namespace ConvNet.Demo.Teaching;
+
+/// <summary>
+/// The seven walkthrough lessons (docs/walkthroughs/0N-….md). Each lesson builds tiny tensors with
+/// hand-set weights, runs them through the real ConvNet layers and prints the numbers as plain text.
+/// The output is deterministic and culture-invariant; the walkthrough pages embed it verbatim.
+/// </summary>
+public static class Lessons
+{
+    /// <summary>Lesson numbers and titles, in order.</summary>
+    public static IReadOnlyList<(int Number, string Title)> All { get; } =
+    [
+        (1, "Convolution as a swept neuron: the yellow detector"),
+        (2, "A 3×3 filter over three channels"),
+        (3, "Padding and stride"),
+        (4, "1×1 convolution: mixing channels"),
+        (5, "Pooling"),
+        (6, "Backpropagation through one convolution"),
+        (7, "Classic architectures: LeNet-5 and AlexNet"),
+    ];
+
+    /// <summary>The title of lesson <paramref name="n"/>.</summary>
+    public static string Title(int n) => All.FirstOrDefault(l => l.Number == n).Title
+        ?? throw new ArgumentOutOfRangeException(nameof(n), n, $"There is no lesson {n}; lessons are numbered 1 to {All.Count}.");
+
+    /// <summary>The text of lesson <paramref name="n"/> (1–7), lines separated by '\n', ending with '\n'.</summary>
+    public static string Render(int n)
+    {
+        var page = new Page();
+        page.Line($"Lesson {n}: {Title(n)}");
+        page.Line(new string('=', $"Lesson {n}: {Title(n)}".Length));
+        page.Line();
+        switch (n)
+        {
+            case 1: YellowDetectorLesson.Write(page); break;
+            case 2: MultichannelLesson.Write(page); break;
+            case 3: PaddingStrideLesson.Write(page); break;
+            case 4: PointwiseLesson.Write(page); break;
+            case 5: PoolingLesson.Write(page); break;
+            case 6: BackpropLesson.Write(page); break;
+            case 7: ArchitecturesLesson.Write(page); break;
+        }
+        return page.ToString();
+    }
+}

@@ -1,0 +1,127 @@
+namespace ConvNet.Demo.Teaching;
+
+/// <summary>Lesson 3: Valid/Same output sizes, zero padding, strides and window coverage, checked against Conv2D.</summary>
+internal static class PaddingStrideLesson
+{
+    /// <summary>(input, kernel, stride) rows of the size table.</summary>
+    public static readonly (int In, int K, int S)[] Cases =
+    [
+        (5, 3, 1), (4, 3, 1), (6, 3, 2), (7, 3, 2), (10, 3, 3), (6, 3, 3), (8, 5, 3), (227, 11, 4),
+    ];
+
+    public static int ValidOut(int i, int k, int s) => (i - k) / s + 1;
+    public static int SameOut(int i, int s) => (i + s - 1) / s;
+    public static int SamePadTotal(int i, int k, int s) => Math.Max((SameOut(i, s) - 1) * s + k - i, 0);
+
+    /// <summary>How many windows of a Conv2D cover each input pixel, read from the library's backward pass
+    /// (kernel of ones, upstream gradient of ones: dL/dx[i,j] counts the windows that contain (i, j)).</summary>
+    public static float[] Coverage(int h, int w, (int H, int W) k, (int H, int W) s, Padding padding)
+    {
+        var conv = Lab.Conv(1, k, s, padding, (h, w, 1), Enumerable.Repeat(1f, k.H * k.W).ToArray(), [0]);
+        Lab.Run(conv, new float[h * w], training: true);
+        var o = conv.OutputShape!;
+        var dy = new Tensor(Enumerable.Repeat(1f, o[0] * o[1]).ToArray(), 1, o[0], o[1], 1);
+        return conv.Backward(dy).ToArray();
+    }
+
+    public static void Write(Page p)
+    {
+        p.Line("Output size of one spatial axis, as TensorFlow/Keras compute it (in = input, k = kernel,");
+        p.Line("s = stride):");
+        p.Line();
+        p.Line("    Valid:  out = floor((in - k) / s) + 1                  no padding");
+        p.Line("    Same:   out = ceil(in / s)");
+        p.Line("            padTotal  = max((out - 1)·s + k - in, 0)");
+        p.Line("            padBefore = floor(padTotal / 2), padAfter = padTotal - padBefore (the extra zero goes after)");
+        p.Line();
+        p.Line("     in   k   s | Valid: floor((in-k)/s)+1 | Same: ceil(in/s)  padTotal  before  after | Conv2D Valid / Same");
+        foreach (var (i, k, s) in Cases)
+        {
+            int v = ValidOut(i, k, s), so = SameOut(i, s), pt = SamePadTotal(i, k, s);
+            var lv = new Conv2D(1, (k, k), (s, s), Padding.Valid).ComputeOutputShape([i, i, 1]);
+            var ls = new Conv2D(1, (k, k), (s, s), Padding.Same).ComputeOutputShape([i, i, 1]);
+            string valid = Inv.S($"floor({i - k}/{s})+1 = {v}");
+            string sameText = Inv.S($"ceil({i}/{s}) = {so}");
+            p.Line($"    {i,3} {k,3} {s,3} | {valid,24} | {sameText,15} {pt,9} {pt / 2,7} {pt - pt / 2,6} | {lv[0],6} / {ls[0]}");
+        }
+        p.Line();
+        p.Line("The same sizes in the notation of Dumoulin & Visin, \"A guide to convolution arithmetic for");
+        p.Line("deep learning\" (2016): i input, k kernel, s stride, p zeros on each side:");
+        p.Line();
+        (string When, string Formula, string Example)[] relations =
+        [
+            ("1  s = 1, p = 0", "o = (i - k) + 1", Inv.S($"i=5, k=3:      o = {(5 - 3) + 1}")),
+            ("2  s = 1, padding p", "o = (i - k) + 2p + 1", Inv.S($"i=5, k=4, p=2: o = {(5 - 4) + 2 * 2 + 1}")),
+            ("3  s = 1, half: k odd, p = floor(k/2)", "o = i", Inv.S($"i=4, k=3, p=1: o = {(4 - 3) + 2 * 1 + 1}")),
+            ("4  s = 1, full: p = k - 1", "o = i + (k - 1)", Inv.S($"i=5, k=3, p=2: o = {5 + (3 - 1)}")),
+            ("5  p = 0, stride s", "o = floor((i - k)/s) + 1", Inv.S($"i=7, k=3, s=2: o = {(7 - 3) / 2 + 1}")),
+            ("6  padding p, stride s", "o = floor((i + 2p - k)/s) + 1", Inv.S($"i=5, k=3, s=2, p=1: o = {(5 + 2 - 3) / 2 + 1}")),
+        ];
+        foreach (var (when, formula, example) in relations)
+            p.Line($"    Relationship {when,-38} {formula,-30} {example}");
+        p.Line();
+        p.Line("Keras \"valid\" is p = 0. Keras \"same\" is relationship 3 when padTotal is even; when it is odd");
+        p.Line($"TensorFlow puts the extra zero after (bottom/right), e.g. in=6, k=3, s=2: padTotal = {SamePadTotal(6, 3, 2)}, before 0, after 1,");
+        p.Line($"o = floor((6 + 0 + 1 - 3)/2) + 1 = {(6 + 0 + 1 - 3) / 2 + 1} = ceil(6/2).");
+        p.Line();
+
+        // Zero padding drawn.
+        const int n = 4;
+        var x = Enumerable.Range(1, n * n).Select(v => (float)v).ToArray();
+        var same = Lab.Conv(1, (3, 3), (1, 1), Padding.Same, (n, n, 1), Enumerable.Repeat(1f, 9).ToArray(), [0]);
+        var ys = Lab.Run(same, x);
+        int pad = SamePadTotal(n, 3, 1);
+        p.Line($"Zero padding: a 4×4 input for a 3×3 Same convolution gets padTotal = (4-1)·1 + 3 - 4 = {pad}, one zero on");
+        p.Line("every side (6×6), so the filter can be centred on the edge pixels:");
+        p.Line();
+        // Cells are 4 wide; in the input rows the first character of cells 1 and n+1 is the frame.
+        string zeros = "    " + string.Concat(Enumerable.Repeat("   0", n + 2));
+        string bar = "    " + new string(' ', 4) + "+" + new string('-', 4 * n - 1) + "+";
+        p.Line(zeros);
+        p.Line(bar);
+        for (int r = 0; r < n; r++)
+            p.Line("    " + "   0" + string.Concat(Enumerable.Range(0, n).Select(c => (c == 0 ? "|" : " ") + Page.Num(x[r * n + c]).PadLeft(3))) + "|  0");
+        p.Line(bar);
+        p.Line(zeros);
+        p.Line();
+        p.Line($"Conv2D(1, 3, same) with all nine weights 1 sums each 3×3 neighbourhood; output {Page.Shape(same.OutputShape!)}:");
+        p.Line();
+        p.Grid(n, n, (r, c) => Page.Num(ys[r * n + c]));
+        p.Line();
+        p.Line($"    corner (0,0): 0+0+0 + 0+1+2 + 0+5+6 = {1 + 2 + 5 + 6}   library {Page.Num(ys[0])}");
+        p.Line($"    edge   (0,1): 0+0+0 + 1+2+3 + 5+6+7 = {1 + 2 + 3 + 5 + 6 + 7}   library {Page.Num(ys[1])}");
+        p.Line($"    inside (1,1): 1+2+3 + 5+6+7 + 9+10+11 = {1 + 2 + 3 + 5 + 6 + 7 + 9 + 10 + 11}   library {Page.Num(ys[n + 1])}");
+        p.Line();
+
+        // Different strides per axis.
+        var strided = new Conv2D(1, (3, 3), (2, 3), Padding.Valid) { Threads = 1 };
+        strided.Build([7, 10, 1]);
+        var stridedSame = new Conv2D(1, (3, 3), (2, 3), Padding.Same);
+        stridedSame.Build([7, 10, 1]);
+        p.Line("Stride 2 vertically and 3 horizontally: Conv2D(1, 3, strides=(2, 3)) on a 7×10×1 input:");
+        p.Line();
+        p.Line($"    valid: rows floor((7-3)/2)+1 = {ValidOut(7, 3, 2)}, columns floor((10-3)/3)+1 = {ValidOut(10, 3, 3)}  library output {Page.Shape(strided.OutputShape!)}");
+        p.Line($"    same:  rows ceil(7/2) = {SameOut(7, 2)}, columns ceil(10/3) = {SameOut(10, 3)}              library output {Page.Shape(stridedSame.OutputShape!)}");
+        p.Line();
+        var cov = Coverage(7, 10, (3, 3), (2, 3), Padding.Valid);
+        p.Line("How many valid windows cover each input pixel (from the library's backward pass):");
+        p.Line();
+        p.Grid(7, 10, (r, c) => Page.Num(cov[r * 10 + c]));
+        p.Line();
+        p.Line("Rows 2 and 4 are read twice (stride 2 < kernel 3); column 9 is never read (10 - 3 = 7 is not");
+        p.Line("a multiple of 3), so valid padding silently drops it.");
+        p.Line();
+
+        var cov3 = Coverage(6, 6, (3, 3), (3, 3), Padding.Valid);
+        var cov1 = Coverage(6, 6, (3, 3), (1, 1), Padding.Valid);
+        p.Line($"A 3×3 filter with stride 3 on 6×6 → {ValidOut(6, 3, 3)}×{ValidOut(6, 3, 3)} windows that tile the input: each pixel is used exactly once:");
+        p.Line();
+        p.Grid(6, 6, (r, c) => Page.Num(cov3[r * 6 + c]));
+        p.Line();
+        p.Line($"    all ones: {(cov3.All(v => v == 1) ? "yes" : "no")}");
+        p.Line();
+        p.Line($"The same filter with stride 1 (→ {ValidOut(6, 3, 1)}×{ValidOut(6, 3, 1)}) reuses the middle pixels up to 9 times:");
+        p.Line();
+        p.Grid(6, 6, (r, c) => Page.Num(cov1[r * 6 + c]));
+    }
+}

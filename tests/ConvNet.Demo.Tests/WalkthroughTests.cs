@@ -1,0 +1,269 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using ConvNet.Demo.Teaching;
+using Xunit;
+
+namespace ConvNet.Demo.Tests;
+
+/// <summary>
+/// Each docs/walkthroughs page embeds the exact text of <c>convnet lesson N</c>; these tests fail when the
+/// page and <see cref="Lessons.Render"/> drift apart, and recompute the key numbers by plain arithmetic
+/// so that the code cannot drift from the maths either.
+/// </summary>
+public class WalkthroughTests
+{
+    private static readonly ConcurrentDictionary<int, string> Rendered = new();
+
+    private static string Render(int n) => Rendered.GetOrAdd(n, Lessons.Render);
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "ConvNet.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException($"No folder containing ConvNet.sln above {AppContext.BaseDirectory}.");
+    }
+
+    private static string WalkthroughDir => Path.Combine(RepoRoot(), "docs", "walkthroughs");
+
+    private static string PagePath(int n)
+    {
+        var files = Directory.GetFiles(WalkthroughDir, n.ToString("00", CultureInfo.InvariantCulture) + "-*.md");
+        Assert.True(files.Length == 1, $"Expected exactly one docs/walkthroughs/{n:00}-*.md, found {files.Length}.");
+        return files[0];
+    }
+
+    /// <summary>The fenced block after the line <c>&lt;!-- output of: convnet lesson N --&gt;</c>, with '\n' line ends.</summary>
+    private static string EmbeddedOutput(int n)
+    {
+        var lines = File.ReadAllText(PagePath(n)).Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        string marker = $"<!-- output of: convnet lesson {n} -->";
+        int at = Array.FindIndex(lines, l => l.Trim() == marker);
+        Assert.True(at >= 0, $"Page {n} has no line '{marker}'.");
+        Assert.Equal("```text", lines[at + 1].Trim());
+        int end = Array.FindIndex(lines, at + 2, l => l.TrimEnd() == "```");
+        Assert.True(end > at, $"Page {n}: the output block is not closed.");
+        return string.Concat(lines[(at + 2)..end].Select(l => l + "\n"));
+    }
+
+    /// <summary>Rows of integers that follow the first line starting with <paramref name="header"/> (blank lines skipped).</summary>
+    private static int[][] GridAfter(string text, string header, int rows)
+    {
+        var lines = text.Split('\n');
+        int at = Array.FindIndex(lines, l => l.StartsWith(header, StringComparison.Ordinal));
+        Assert.True(at >= 0, $"No line starting with '{header}'.");
+        int first = Array.FindIndex(lines, at + 1, l => l.Trim().Length > 0);
+        return lines.Skip(first).Take(rows)
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray())
+            .ToArray();
+    }
+
+    [Theory]
+    [InlineData(1)] [InlineData(2)] [InlineData(3)] [InlineData(4)] [InlineData(5)] [InlineData(6)] [InlineData(7)]
+    public void Walkthrough_page_embeds_exactly_what_the_lesson_prints(int n)
+    {
+        string expected = Render(n);
+        string actual = EmbeddedOutput(n);
+        if (expected != actual)
+        {
+            var e = expected.Split('\n');
+            var a = actual.Split('\n');
+            int i = 0;
+            while (i < Math.Min(e.Length, a.Length) && e[i] == a[i]) i++;
+            Assert.Fail($"docs page {Path.GetFileName(PagePath(n))} drifted from `convnet lesson {n}` at block line {i + 1}:\n" +
+                        $"  lesson prints: {(i < e.Length ? e[i] : "<end>")}\n  page shows:    {(i < a.Length ? a[i] : "<end>")}\n" +
+                        $"Regenerate the block with: dotnet run --project src/ConvNet.Demo -c Release -- lesson {n}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1)] [InlineData(2)] [InlineData(3)] [InlineData(4)] [InlineData(5)] [InlineData(6)] [InlineData(7)]
+    public void Walkthrough_page_shows_the_command_and_the_title(int n)
+    {
+        string md = File.ReadAllText(PagePath(n));
+        Assert.Contains($"dotnet run --project src/ConvNet.Demo -c Release -- lesson {n}", md, StringComparison.Ordinal);
+        string title = Lessons.All.Single(l => l.Number == n).Title;
+        Assert.StartsWith($"# {n}. {title}", md, StringComparison.Ordinal);
+        Assert.StartsWith($"Lesson {n}: {title}\n", Render(n), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Walkthrough_index_links_every_page()
+    {
+        string index = File.ReadAllText(Path.Combine(WalkthroughDir, "README.md"));
+        Assert.Equal(Enumerable.Range(1, 7), Lessons.All.Select(l => l.Number));
+        foreach (var (n, _) in Lessons.All)
+            Assert.Contains($"({Path.GetFileName(PagePath(n))})", index, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0)] [InlineData(8)] [InlineData(-1)]
+    public void Walkthrough_unknown_lesson_is_a_clear_error(int n)
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Lessons.Render(n));
+        Assert.Contains("1 to 7", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Walkthrough_render_is_deterministic() => Assert.Equal(Lessons.Render(1), Lessons.Render(1));
+
+    [Fact]
+    public void Walkthrough_1_yellow_detector_map_is_R_plus_G_minus_B()
+    {
+        Assert.Equal(510, 1 * 255 + 1 * 255 - 1 * 0);
+        string text = Render(1);
+        var rows = YellowDetectorLesson.SpriteRows();
+        var rgb = new Dictionary<char, (int R, int G, int B)> { ['Y'] = (255, 255, 0), ['W'] = (255, 255, 255), ['R'] = (255, 0, 0), ['.'] = (0, 0, 0), ['B'] = (0, 0, 255) };
+        var map = GridAfter(text, "Output map from the library", 16);
+        for (int r = 0; r < 16; r++)
+            for (int c = 0; c < 16; c++)
+            {
+                var (R, G, B) = rgb[rows[r][c]];
+                Assert.Equal(R + G - B, map[r][c]);
+            }
+        int yellow = rows.Sum(r => r.Count(ch => ch == 'Y'));
+        Assert.True(yellow > 50);
+        Assert.Contains($"{yellow} pixels reach 510; the sprite has {yellow} yellow pixels; same set: yes.", text, StringComparison.Ordinal);
+        Assert.Equal(-255, map.SelectMany(r => r).Min());
+    }
+
+    [Fact]
+    public void Walkthrough_2_one_output_pixel_is_27_products_plus_bias()
+    {
+        string text = Render(2);
+        const int r0 = MultichannelLesson.OutRow, c0 = MultichannelLesson.OutCol;
+        var lib = GridAfter(text, "Library Conv2D(1, 3, valid)", 3);
+        for (int oh = 0; oh < 3; oh++)
+            for (int ow = 0; ow < 3; ow++)
+            {
+                int sum = (int)MultichannelLesson.Bias;
+                for (int ch = 0; ch < 3; ch++)
+                    for (int i = 0; i < 3; i++)
+                        for (int j = 0; j < 3; j++)
+                            sum += MultichannelLesson.Pixel(oh + i, ow + j, ch) * MultichannelLesson.Filter[ch][i][j];
+                Assert.Equal(sum, lib[oh][ow]);
+            }
+        Assert.Equal(27, Regex.Matches(text, @"^    [RGB]  x\[\d,\d\] · w\[\d,\d\] =", RegexOptions.Multiline).Count);
+        int v = lib[r0][c0];
+        Assert.Contains($"Library y[{r0},{c0}] = {v}, by hand {v}: match.", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Walkthrough_3_output_sizes_follow_the_formulas()
+    {
+        string text = Render(3);
+        foreach (var (i, k, s) in PaddingStrideLesson.Cases)
+        {
+            int valid = (int)Math.Floor((i - k) / (double)s) + 1;
+            int same = (int)Math.Ceiling(i / (double)s);
+            int padTotal = Math.Max((same - 1) * s + k - i, 0);
+            var line = text.Split('\n').Single(l => Regex.IsMatch(l, $@"^\s+{i}\s+{k}\s+{s} \|"));
+            Assert.Matches($@"floor\({i - k}/{s}\)\+1 = {valid} \|\s+ceil\({i}/{s}\) = {same}\s+{padTotal}\s+{padTotal / 2}\s+{padTotal - padTotal / 2} \|\s+{valid} / {same}$", line);
+        }
+        // Dumoulin & Visin relationship 6 with p = 1: floor((5 + 2 - 3)/2) + 1 = 3.
+        Assert.Contains("i=5, k=3, s=2, p=1: o = 3", text, StringComparison.Ordinal);
+        Assert.Contains("library output (None, 3, 3, 1)", text, StringComparison.Ordinal);
+        Assert.Contains("library output (None, 4, 4, 1)", text, StringComparison.Ordinal);
+        var once = GridAfter(text, "A 3×3 filter with stride 3 on 6×6", 6);
+        Assert.All(once.SelectMany(r => r), v => Assert.Equal(1, v));
+        Assert.Contains("all ones: yes", text, StringComparison.Ordinal);
+        var same3 = GridAfter(text, "Conv2D(1, 3, same) with all nine weights 1", 4);
+        Assert.Equal(1 + 2 + 5 + 6, same3[0][0]);
+        Assert.Equal(11 + 12 + 15 + 16, same3[3][3]);
+        Assert.Equal(6 + 7 + 8 + 10 + 11 + 12 + 14 + 15 + 16, same3[2][2]);
+    }
+
+    [Fact]
+    public void Walkthrough_4_pointwise_parameter_count_and_values()
+    {
+        string text = Render(4);
+        Assert.Equal(52_675, 175 * (300 + 1));
+        Assert.Contains("ParamCount = 52,675", text, StringComparison.Ordinal);
+        var c0 = GridAfter(text, "  channel 0:", 2);
+        var c1 = GridAfter(text, "  channel 1:", 2);
+        for (int r = 0; r < 2; r++)
+            for (int c = 0; c < 2; c++)
+            {
+                var p = PointwiseLesson.Pixels[r][c];
+                Assert.Equal(p[0] + p[1] - p[2], c0[r][c]);
+                Assert.Equal(p[0] + 2 * p[1] + p[2] + 10, c1[r][c]);
+            }
+    }
+
+    [Fact]
+    public void Walkthrough_5_conv_then_max_pool_by_plain_loops()
+    {
+        string text = Render(5);
+        var x = PoolingLesson.Input;
+        int P(int r, int c) => r is >= 0 and < 6 && c is >= 0 and < 6 ? x[r][c] : 0;
+        var lines = text.Split('\n');
+        for (int k = 0; k < 3; k++)
+        {
+            var conv = new int[6, 6];
+            for (int r = 0; r < 6; r++)
+                for (int c = 0; c < 6; c++)
+                    for (int i = 0; i < 3; i++)
+                        for (int j = 0; j < 3; j++) conv[r, c] += P(r - 1 + i, c - 1 + j) * PoolingLesson.Filters3[k][i][j];
+            int at = Array.FindIndex(lines, l => l.StartsWith($"  channel {k} (", StringComparison.Ordinal));
+            var pooledRows = new List<int[]>();
+            for (int r = 0; r < 6; r++)
+            {
+                var nums = lines[at + 1 + r].Replace("max →", " ", StringComparison.Ordinal)
+                    .Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+                for (int c = 0; c < 6; c++) Assert.Equal(conv[r, c], nums[c]);
+                if (nums.Length > 6) pooledRows.Add(nums[6..]);
+            }
+            Assert.Equal(3, pooledRows.Count);
+            for (int r = 0; r < 3; r++)
+                for (int c = 0; c < 3; c++)
+                {
+                    int max = new[] { conv[2 * r, 2 * c], conv[2 * r, 2 * c + 1], conv[2 * r + 1, 2 * c], conv[2 * r + 1, 2 * c + 1] }.Max();
+                    Assert.Equal(max, pooledRows[r][c]);
+                }
+        }
+        Assert.Contains("Total params: 30", text, StringComparison.Ordinal);
+        Assert.Contains("(None, 3, 3, 3)", text, StringComparison.Ordinal);
+        // Box sum of the top-left 2×2 block of outputs: 5, 8, 9, 12 → max 12, mean 8.5.
+        Assert.Contains("= 12      library MaxPooling2D     12", text, StringComparison.Ordinal);
+        Assert.Contains(FormattableString.Invariant($"= {(5 + 8 + 9 + 12) / 4.0:0.##}      library AveragePooling2D 8.5"), text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Walkthrough_6_weight_gradient_is_sum_of_x_times_g()
+    {
+        string text = Render(6);
+        var x = BackpropLesson.X;
+        var g = BackpropLesson.G;
+        int dw00 = x[0][0] * g[0][0] + x[0][1] * g[0][1] + x[1][0] * g[1][0] + x[1][1] * g[1][1];
+        Assert.Equal(1 * 1 + 2 * 2 + 3 * -1 + 1 * 3, dw00);
+        Assert.Contains($"= 1 + 4 + (-3) + 3 = {dw00}", text, StringComparison.Ordinal);
+        for (int u = 0; u < 2; u++)
+            for (int v = 0; v < 2; v++)
+            {
+                int hand = 0;
+                for (int i = 0; i < 2; i++)
+                    for (int j = 0; j < 2; j++) hand += x[i + u][j + v] * g[i][j];
+                Assert.Matches($@"\n    w\[{u},{v}\]\s+{hand}\s+{hand}\s+{hand}\.000000\n", text);
+            }
+        Assert.Contains($"dL/db = Σ g = 1 + 2 + (-1) + 3 = {g.Sum(r => r.Sum())}   library Bias.Grad {g.Sum(r => r.Sum())}", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Walkthrough_7_classic_parameter_counts()
+    {
+        string text = Render(7);
+        long lenet = 6 * (5 * 5 * 1 + 1) + 16 * (5 * 5 * 6 + 1) + 120 * (5 * 5 * 16 + 1) + 84 * (120 + 1) + 10 * (84 + 1);
+        long alex = 96L * (11 * 11 * 3 + 1) + 256L * (5 * 5 * 96 + 1) + 384L * (3 * 3 * 256 + 1) + 384L * (3 * 3 * 384 + 1)
+                    + 256L * (3 * 3 * 384 + 1) + 4096L * (6 * 6 * 256 + 1) + 4096L * (4096 + 1) + 1000L * (4096 + 1);
+        Assert.Equal(61_706, lenet);
+        Assert.Equal(62_378_344, alex);
+        Assert.Contains(" Total params: 61,706 (241.04 KB)", text, StringComparison.Ordinal);
+        Assert.Contains(" Total params: 62,378,344 (237.95 MB)", text, StringComparison.Ordinal);
+        long grouped = alex - (256L * 5 * 5 * 96 + 384L * 3 * 3 * 384 + 256L * 3 * 3 * 384) / 2;
+        Assert.Equal(60_965_224, grouped);
+        Assert.Contains("60,965,224", text, StringComparison.Ordinal);
+        Assert.Contains("(None, 55, 55, 96)", text, StringComparison.Ordinal);
+        Assert.Contains("(None, 6, 6, 256)", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("LeNet-6 ", text.Split("Corrections")[0], StringComparison.Ordinal);
+    }
+}
