@@ -65,6 +65,8 @@ public abstract class Layer
                 throw Error($"{Fmt(_inputShape)} (the shape it was built for)", Fmt(inputShape), "it was already built for another input shape");
             return;
         }
+        if (inputShape.Count == 0 || inputShape.Any(d => d <= 0))
+            throw Error("positive dimensions", Fmt(inputShape, batch: true), "every dimension of the input shape must be positive");
         var output = ComputeOutputShape(inputShape);
         _inputShape = inputShape.ToArray();
         _outputShape = output;
