@@ -1,2 +1,2 @@
-Console.Error.WriteLine("convnet: the demo is not implemented yet.");
-return 1;
+// The `convnet` command: see Cli.cs for the command tree; each command lives in Commands/.
+return ConvNet.Demo.Cli.Run(args, Console.Out, Console.Error);

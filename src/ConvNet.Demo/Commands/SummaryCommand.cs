@@ -1,0 +1,40 @@
+using System.CommandLine;
+
+namespace ConvNet.Demo.Commands;
+
+/// <summary><c>convnet summary [--model NAME|FILE]</c>: the Keras-style layer table.</summary>
+internal static class SummaryCommand
+{
+    public static Command Create(CliHost host)
+    {
+        var model = new Option<string>("--model")
+        {
+            Description = "mandarin (the lecture's CNN, 849,977 params), lenet5 (61,706), alexnet (62,378,344), or a model file.",
+            HelpName = "mandarin|lenet5|alexnet|FILE",
+            DefaultValueFactory = _ => "mandarin",
+        };
+        var cmd = new Command("summary", "Print a model's Keras-style summary: layers, output shapes and parameter counts.") { model };
+        cmd.SetAction(pr => host.Execute(pr, ctx => Run(ctx, pr.GetValue(model)!)));
+        return cmd;
+    }
+
+    public static int Run(CliContext ctx, string name)
+    {
+        Sequential model;
+        if (ModelZoo.Names.Contains(name))
+        {
+            var (h, w, c) = ModelZoo.InputFor(name);
+            model = ModelZoo.Create(name, [h, w, c], name switch { "mandarin" => 57, "lenet5" => 10, _ => 1000 });
+        }
+        else if (File.Exists(name) || Directory.Exists(name))
+        {
+            model = ModelSidecar.LoadModel(ctx, name).Model;
+        }
+        else
+        {
+            throw new CliException($"'{name}' is neither a known model ({string.Join(", ", ModelZoo.Names)}) nor an existing model file.");
+        }
+        ctx.Out.Write(model.Summary());
+        return ExitCodes.Success;
+    }
+}

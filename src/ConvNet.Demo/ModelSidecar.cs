@@ -1,0 +1,60 @@
+using System.Globalization;
+using System.Text;
+
+namespace ConvNet.Demo;
+
+/// <summary>
+/// What the model file does not store: the class names (<c>classes.txt</c>, one per line, in label order) and the
+/// zero padding applied to images before they reach the model (<c>padding.txt</c>, only written when non-zero).
+/// Both live next to the model file.
+/// </summary>
+internal sealed record ModelSidecar(IReadOnlyList<string> ClassNames, int Padding)
+{
+    public const string ClassesFile = "classes.txt", PaddingFile = "padding.txt";
+
+    /// <summary>Writes the side files into <paramref name="folder"/>.</summary>
+    public void Write(string folder)
+    {
+        File.WriteAllText(Path.Combine(folder, ClassesFile), string.Join('\n', ClassNames) + "\n", new UTF8Encoding(false));
+        string pad = Path.Combine(folder, PaddingFile);
+        if (Padding != 0) File.WriteAllText(pad, Padding.ToString(CultureInfo.InvariantCulture) + "\n");
+        else if (File.Exists(pad)) File.Delete(pad);
+    }
+
+    /// <summary>Loads a model file and its side files (class names default to "0", "1", … when classes.txt is missing).</summary>
+    public static (Sequential Model, ModelSidecar Sidecar) LoadModel(CliContext ctx, string modelPath)
+    {
+        if (Directory.Exists(modelPath))
+        {
+            string inside = Path.Combine(modelPath, "model.cnet");
+            if (!File.Exists(inside)) throw new CliException($"Model path '{modelPath}' is a folder without a model.cnet file.");
+            modelPath = inside;
+        }
+        if (!File.Exists(modelPath)) throw new CliException($"Model file '{modelPath}' does not exist.");
+        var model = Sequential.Load(modelPath);
+        if (model.InputShape is not { Count: 3 })
+            throw new CliException($"Model file '{modelPath}' expects input {Layer.Fmt(model.InputShape!, true)}; the demo handles image models (height, width, channels) only.");
+        int classes = model.OutputShape[^1];
+        string folder = Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
+        string classesPath = Path.Combine(folder, ClassesFile);
+        IReadOnlyList<string> names;
+        if (File.Exists(classesPath))
+        {
+            names = File.ReadAllLines(classesPath).Where(l => l.Length > 0).ToArray();
+            if (names.Count != classes)
+                throw new CliException($"'{classesPath}' lists {names.Count} classes but model '{modelPath}' has {classes} outputs.");
+        }
+        else
+        {
+            names = Enumerable.Range(0, classes).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+            ctx.Err.WriteLine($"convnet: warning: no {ClassesFile} next to the model; classes are shown as numbers.");
+        }
+        int padding = 0;
+        string padPath = Path.Combine(folder, PaddingFile);
+        if (File.Exists(padPath) && (!int.TryParse(File.ReadAllText(padPath).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out padding) || padding < 0))
+            throw new CliException($"'{padPath}' does not hold a non-negative integer.");
+        if (2 * padding >= Math.Min(model.InputShape[0], model.InputShape[1]))
+            throw new CliException($"Padding {padding} from '{padPath}' does not fit the model input {Layer.Fmt(model.InputShape, true)}.");
+        return (model, new ModelSidecar(names, padding));
+    }
+}
