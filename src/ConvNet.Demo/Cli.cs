@@ -40,6 +40,8 @@ public static class Cli
         root.Subcommands.Add(SummaryCommand.Create(host));
         root.Subcommands.Add(MakeMandarinCommand.Create(host));
         root.Subcommands.Add(SplitCommand.Create(host));
+        root.Subcommands.Add(BenchCommand.Create(host));
+        root.Subcommands.Add(LessonCommand.Create(host));
         var rootTrain = new TrainOptions();
         rootTrain.AddTo(root);
         root.SetAction(pr => host.Execute(pr, ctx => TrainCommand.Run(ctx, rootTrain.Read(pr))));

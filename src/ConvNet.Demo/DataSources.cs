@@ -137,39 +137,21 @@ internal static class DataSources
         return ratio.Length == 3 ? [Pick(s => s.Train), Pick(s => s.Val), Pick(s => s.Test)] : [Pick(s => s.Train), Pick(s => s.Val)];
     }
 
-    // The same algorithm on the loaded paths (for zips): per class, sort file names by code point, re-seed CPython's
-    // Mersenne Twister, shuffle, cut at int(r0·n) and int(r0·n) + int(r1·n).
+    // The library's split-folders algorithm applied to the loaded paths of each class (for zips).
     private static int[][] SplitByPaths(ImageFolderDataset all, int seed, double[] ratio)
     {
         var parts = Enumerable.Range(0, ratio.Length).Select(_ => new List<int>()).ToArray();
         foreach (var group in Enumerable.Range(0, all.Count).GroupBy(i => all.Y[i]))
         {
-            var files = group.ToList();
-            files.Sort((a, b) => CompareCodePoints(FileName(all.Paths[a]), FileName(all.Paths[b])));
-            new PythonRandom(seed).Shuffle(files);
-            int n = files.Count, trainEnd = (int)(ratio[0] * n), valEnd = ratio.Length == 3 ? trainEnd + (int)(ratio[1] * n) : n;
-            parts[0].AddRange(files[..trainEnd]);
-            parts[1].AddRange(files[trainEnd..valEnd]);
-            if (ratio.Length == 3) parts[2].AddRange(files[valEnd..]);
+            var byPath = group.ToDictionary(i => all.Paths[i], StringComparer.Ordinal);
+            var (train, val, test) = SplitFolders.RatioOfFiles(byPath.Keys, seed, ratio);
+            parts[0].AddRange(train.Select(p => byPath[p]));
+            parts[1].AddRange(val.Select(p => byPath[p]));
+            if (ratio.Length == 3) parts[2].AddRange(test.Select(p => byPath[p]));
         }
         return parts.Select(p => p.Order().ToArray()).ToArray();
     }
 
-    // Python's str ordering (by code point): ordinal, except that surrogate pairs sort after U+E000–U+FFFF.
-    private static int CompareCodePoints(string a, string b)
-    {
-        var ea = a.EnumerateRunes();
-        var eb = b.EnumerateRunes();
-        while (true)
-        {
-            bool ha = ea.MoveNext(), hb = eb.MoveNext();
-            if (!ha || !hb) return ha.CompareTo(hb);
-            int c = ea.Current.Value.CompareTo(eb.Current.Value);
-            if (c != 0) return c;
-        }
-    }
-
-    private static string FileName(string display) => display[(display.LastIndexOfAny(['/', '\\', '!']) + 1)..];
 
     /// <summary>The samples at <paramref name="indices"/> as a new dataset.</summary>
     public static Dataset Subset(Dataset data, int[] indices, IReadOnlyList<string> classNames) =>

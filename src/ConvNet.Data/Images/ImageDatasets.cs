@@ -113,6 +113,35 @@ public static class ImageDatasets
         }
     }
 
+    /// <summary>
+    /// Loads one image file exactly as the folder loader loads each sample (same decoding, grayscale formulas,
+    /// pixel limit and bilinear resize to <see cref="ImageLoadOptions.ImageSize"/>): a (1, height, width, channels)
+    /// tensor of 0–255 values, ready for <c>Sequential.Predict</c>.
+    /// </summary>
+    /// <param name="path">A PNG, JPEG, BMP or GIF file.</param>
+    /// <param name="options">Options; null means <see cref="ImageLoadOptions.Default"/>.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is too large, not an image, truncated, or over the pixel limit; the message names the file.</exception>
+    public static Tensor LoadImage(string path, ImageLoadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        options ??= ImageLoadOptions.Default;
+        options.Validate();
+        var info = new FileInfo(path);
+        if (!info.Exists) throw new FileNotFoundException($"Image \"{path}\" does not exist.", path);
+        if (info.Length > options.MaxFileBytes)
+            throw new InvalidDataException($"Image \"{path}\" is {info.Length:N0} bytes, more than the limit of {options.MaxFileBytes:N0} (ImageLoadOptions.MaxFileBytes).");
+        float[] pixels;
+        int ih, iw;
+        try { pixels = ImageDecoder.Decode(File.ReadAllBytes(path), options.ColorMode, options.MaxPixels, out ih, out iw); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"Image \"{path}\": {e.Message}.", e); }
+        var (h, w) = options.ImageSize;
+        int c = options.ColorMode switch { ColorMode.Grayscale => 1, ColorMode.Rgb => 3, _ => 4 };
+        var t = new Tensor(1, h, w, c);
+        ImageResize.Bilinear(pixels, ih, iw, c, t.Span, h, w);
+        return t;
+    }
+
     /// <summary>True if the file has a <c>.zip</c> extension or starts with a zip signature (<c>PK\x03\x04</c> or <c>PK\x05\x06</c>).</summary>
     public static bool IsZip(string path)
     {

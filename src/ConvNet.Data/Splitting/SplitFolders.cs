@@ -40,6 +40,33 @@ public static class SplitFolders
     /// <exception cref="ArgumentException">The ratios are invalid or the input is not a folder of class folders.</exception>
     public static IReadOnlyList<ClassSplit> RatioLists(string input, int seed = 1337, params double[] ratio)
     {
+        var r = CheckRatio(ratio);
+        return SplitEachClass(input, seed, files => CutByRatio(files, r));
+    }
+
+    /// <summary>
+    /// The same split for ONE class given as a list of files (e.g. entries of a zip): sorts them by file name
+    /// (code point, like Python), re-seeds CPython's <c>random</c> with <paramref name="seed"/>, shuffles and cuts
+    /// at <c>int(r0·n)</c> and <c>int(r0·n) + int(r1·n)</c> — exactly what <see cref="RatioLists"/> does per class folder.
+    /// </summary>
+    /// <param name="files">The class's files; paths separated by '/' or '\\' (a zip's '!' also ends the container part).</param>
+    /// <param name="seed">Seed for CPython's <c>random.seed</c>.</param>
+    /// <param name="ratio">Two or three fractions summing to 1; empty means (0.8, 0.1, 0.1).</param>
+    /// <returns>The train, val and test lists (test is empty for two ratios).</returns>
+    public static (IReadOnlyList<string> Train, IReadOnlyList<string> Val, IReadOnlyList<string> Test) RatioOfFiles(IEnumerable<string> files, int seed = 1337, params double[] ratio)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var r = CheckRatio(ratio);
+        var list = files.ToList();
+        list.Sort((a, b) => CodePointComparer.Instance.Compare(FileNameOf(a), FileNameOf(b)));
+        new PythonRandom(seed).Shuffle(list);
+        return CutByRatio(list, r);
+    }
+
+    private static string FileNameOf(string path) => path[(path.LastIndexOfAny(['/', '\\', '!']) + 1)..];
+
+    private static double[] CheckRatio(double[]? ratio)
+    {
         var r = EffectiveRatio(ratio);
         if (r.Length is not (2 or 3))
             throw new ArgumentException($"split-folders needs 2 (train, val) or 3 (train, val, test) ratios, got {r.Length}: ({string.Join(", ", r)}).", nameof(ratio));
@@ -52,16 +79,18 @@ public static class SplitFolders
         }
         if (Math.Round(sum, 5) != 1.0)
             throw new ArgumentException($"The ratios ({string.Join(", ", r)}) sum to {sum}, not 1.", nameof(ratio));
+        return r;
+    }
 
-        return SplitEachClass(input, seed, files =>
-        {
-            int n = files.Count;
-            int trainEnd = (int)(r[0] * n);
-            int valEnd = trainEnd + (int)(r[1] * n);
-            return r.Length == 3
-                ? (files[..trainEnd], files[trainEnd..valEnd], files[valEnd..])
-                : (files[..trainEnd], files[trainEnd..], []);
-        });
+    // train = first int(r0·n), val = next int(r1·n), test = the rest (two ratios: val = the rest).
+    private static (List<string> Train, List<string> Val, List<string> Test) CutByRatio(List<string> files, double[] r)
+    {
+        int n = files.Count;
+        int trainEnd = (int)(r[0] * n);
+        int valEnd = trainEnd + (int)(r[1] * n);
+        return r.Length == 3
+            ? (files[..trainEnd], files[trainEnd..valEnd], files[valEnd..])
+            : (files[..trainEnd], files[trainEnd..], []);
     }
 
     /// <summary>
