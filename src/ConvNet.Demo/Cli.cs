@@ -41,6 +41,7 @@ public static class Cli
         root.Subcommands.Add(MakeMandarinCommand.Create(host));
         root.Subcommands.Add(SplitCommand.Create(host));
         root.Subcommands.Add(BenchCommand.Create(host));
+        root.Subcommands.Add(CalibrateCommand.Create(host));
         root.Subcommands.Add(LessonCommand.Create(host));
         var rootTrain = new TrainOptions();
         rootTrain.AddTo(root);
