@@ -43,6 +43,8 @@ public static class Cli
         root.Subcommands.Add(BenchCommand.Create(host));
         root.Subcommands.Add(CalibrateCommand.Create(host));
         root.Subcommands.Add(LessonCommand.Create(host));
+        root.Subcommands.Add(ExplainCommand.Create(host));
+        root.Subcommands.Add(FeaturesCommand.Create(host));
         var rootTrain = new TrainOptions();
         rootTrain.AddTo(root);
         root.SetAction(pr => host.Execute(pr, ctx => TrainCommand.Run(ctx, rootTrain.Read(pr))));
