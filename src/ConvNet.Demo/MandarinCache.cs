@@ -2,14 +2,14 @@ using ConvNet.Data.Mandarin;
 
 namespace ConvNet.Demo;
 
-/// <summary>The bundled stand-in Mandarin set, generated once into <c>runs/.cache/mandarin-v1-seed1337</c>.</summary>
+/// <summary>The bundled stand-in Mandarin set, generated once into <c>runs/.cache/mandarin-v2-seed1337</c>.</summary>
 internal static class MandarinCache
 {
     private const string Marker = ".complete";
 
     /// <summary>The cache folder for a seed, below the current directory.</summary>
     public static string FolderFor(int seed) =>
-        Path.Combine(Environment.CurrentDirectory, "runs", ".cache", $"mandarin-v1-seed{seed}");
+        Path.Combine(Environment.CurrentDirectory, "runs", ".cache", $"mandarin-v2-seed{seed}");
 
     /// <summary>Returns the folder of class folders, generating it first if needed (into a temporary folder, then renamed).</summary>
     public static string Ensure(CliContext ctx, int seed = MandarinGenerator.DefaultSeed)

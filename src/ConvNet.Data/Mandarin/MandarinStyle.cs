@@ -12,8 +12,10 @@ public sealed record MandarinStyle
     public static MandarinStyle Default { get; } = new();
 
     /// <summary>Global multiplier applied to every geometric variation (rotation, shear, aspect, offset, warp,
-    /// stroke shift, point jitter, wobble, end extension). 0 gives a clean centred font-like skeleton; 1 is the default.</summary>
-    public double Variation { get; init; } = 1.0;
+    /// stroke shift, point jitter, wobble, end extension). 0 gives a clean centred font-like skeleton.
+    /// The default 0.9 is calibrated (<c>convnet calibrate</c>): the lecture's CNN reaches a mean validation accuracy
+    /// of about 0.81 over three seeds while 1-nearest-neighbour on raw pixels stays near 0.5, as on the lecture's real set.</summary>
+    public double Variation { get; init; } = 0.9;
 
     /// <summary>Maximum absolute rotation of the whole character, in degrees (±).</summary>
     public double RotationDegrees { get; init; } = 5.0;
