@@ -16,6 +16,7 @@ public static class Quick
         bool withRef = args.Contains("--ref");
         All = !args.Contains("--new");
         Console.WriteLine($"Vector<float>.Count={System.Numerics.Vector<float>.Count} Avx2={System.Runtime.Intrinsics.X86.Avx2.IsSupported} Fma={System.Runtime.Intrinsics.X86.Fma.IsSupported}");
+        if (args.Contains("--model")) { ModelQuick.Run(); return; }
         Console.WriteLine($"{"kernel",-28} {"shape",-34} {"median ms",10} {"GFLOP/s",9} {"cpu ms",9} {"cpu GF/s",9}");
         foreach (var name in Shapes.Names)
         {
@@ -29,6 +30,7 @@ public static class Quick
         Row("Gemm.GemmNN", "Dense 6400→128 B=32", f, () => Gemm.GemmNN(M, N, K, x, w, y));
         Row("Gemm.GemmNT", "Dense 6400→128 B=32 (dx)", f, () => Gemm.GemmNT(M, K, N, dy, w, dx));
         Row("Gemm.GemmTN", "Dense 6400→128 B=32 (dW)", f, () => Gemm.GemmTN(K, N, M, x, dy, dw));
+        ModelQuick.Run();
     }
 
     private static void Conv3(string name, int batch, bool reference)
@@ -81,7 +83,7 @@ public static class Quick
     private static extern int ClockGetTime(int clock, out Timespec ts);
 
     /// <summary>This thread's CPU time (Linux CLOCK_THREAD_CPUTIME_ID) — robust when other processes share the cores; NaN elsewhere.</summary>
-    private static double ThreadCpuMs()
+    internal static double ThreadCpuMs()
     {
         if (!OperatingSystem.IsLinux()) return double.NaN;
         ClockGetTime(3, out var ts);

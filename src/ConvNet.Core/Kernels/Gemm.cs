@@ -5,10 +5,12 @@ using System.Runtime.InteropServices;
 namespace ConvNet.Kernels;
 
 /// <summary>
-/// Row-major single-precision GEMM verbs for Dense layers, vectorised along N with register tiles
-/// of 4 rows × 2 vectors. Every verb accumulates into C. Naive twins: <see cref="GemmReference"/>.
+/// Row-major single-precision GEMM verbs for Dense layers. Every verb accumulates into C. Each verb validates its
+/// spans, then dispatches to the AVX2+FMA register-tiled kernels in <see cref="GemmAvx2"/> when the CPU has them;
+/// the <see cref="Vector{T}"/> code (register tiles of 4 rows × 2 vectors) is the portable fallback.
+/// Naive twins: <see cref="GemmReference"/>.
 /// </summary>
-public static class Gemm
+public static unsafe class Gemm
 {
     internal static void Check(int m, int n, int k, int aLen, int bLen, int cLen, string kernel)
     {
@@ -22,6 +24,12 @@ public static class Gemm
     public static void GemmNN(int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c)
     {
         Check(m, n, k, a.Length, b.Length, c.Length, nameof(GemmNN));
+        if (GemmAvx2.IsSupported)
+        {
+            if (m == 0 || n == 0) return;
+            fixed (float* ap = a) fixed (float* bp = b) fixed (float* cp = c) GemmAvx2.NN(m, n, k, ap, bp, cp);
+            return;
+        }
         ref float ar = ref MemoryMarshal.GetReference(a);
         ref float br = ref MemoryMarshal.GetReference(b);
         ref float cr = ref MemoryMarshal.GetReference(c);
@@ -75,6 +83,12 @@ public static class Gemm
     public static void GemmNT(int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c)
     {
         Check(m, n, k, a.Length, b.Length, c.Length, nameof(GemmNT));
+        if (GemmAvx2.IsSupported)
+        {
+            if (m == 0 || n == 0) return;
+            fixed (float* ap = a) fixed (float* bp = b) fixed (float* cp = c) GemmAvx2.NT(m, n, k, ap, bp, cp);
+            return;
+        }
         ref float ar = ref MemoryMarshal.GetReference(a);
         ref float br = ref MemoryMarshal.GetReference(b);
         ref float cr = ref MemoryMarshal.GetReference(c);
@@ -120,6 +134,12 @@ public static class Gemm
         if (lda == 0) lda = m;
         if (lda < m) throw new ArgumentException($"{nameof(GemmTN)}: lda {lda} is smaller than m {m}.");
         Check(m, n, k, k == 0 ? 0 : a.Length - (k - 1) * (lda - m), b.Length, c.Length, nameof(GemmTN));
+        if (GemmAvx2.IsSupported)
+        {
+            if (m == 0 || n == 0) return;
+            fixed (float* ap = a) fixed (float* bp = b) fixed (float* cp = c) GemmAvx2.TN(m, n, k, ap, lda, bp, cp);
+            return;
+        }
         ref float ar = ref MemoryMarshal.GetReference(a);
         ref float br = ref MemoryMarshal.GetReference(b);
         ref float cr = ref MemoryMarshal.GetReference(c);

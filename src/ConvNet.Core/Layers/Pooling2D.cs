@@ -34,7 +34,7 @@ public abstract class Pooling2D : Layer
         return [oh, ow, s[2]];
     }
 
-    private protected ConvGeometry Geometry(int n) => ConvGeometry.Create(n, InputShape![0], InputShape[1], InputShape[2],
+    internal ConvGeometry Geometry(int n) => ConvGeometry.Create(n, InputShape![0], InputShape[1], InputShape[2],
         PoolSize.Height, PoolSize.Width, Strides.Height, Strides.Width, Padding, InputShape[2]);
 
     internal override void WriteConfig(IDictionary<string, string> c)
@@ -101,8 +101,12 @@ public sealed class MaxPooling2D : Pooling2D
     private void BackwardPart(int part, int s, int cnt)
     {
         var dxc = _dx!.Span.Slice(s * _g.InImage, cnt * _g.InImage);
+        var gc = _g.WithBatch(cnt);
+        var dyc = _dy!.Span.Slice(s * _g.OutImage, cnt * _g.OutImage);
+        var argc = _argmax.AsSpan(s * _g.OutImage, cnt * _g.OutImage);
+        if (Overwrite.SupportsMaxPool(gc)) { Overwrite.MaxPoolBackward(gc, dyc, argc, dxc); return; }   // writes all of dx: no clear
         dxc.Clear();
-        Pool.MaxPoolBackward(_g.WithBatch(cnt), _dy!.Span.Slice(s * _g.OutImage, cnt * _g.OutImage), _argmax.AsSpan(s * _g.OutImage, cnt * _g.OutImage), dxc);
+        Pool.MaxPoolBackward(gc, dyc, argc, dxc);
     }
 }
 

@@ -126,9 +126,11 @@ public sealed partial class Sequential
             throw new TrainingException($"Epoch {epoch + 1}, batch {batch + 1}: the loss became {loss}; the batch was not applied (try a lower learning rate).");
         foreach (var m in _metrics) m.Update(rows, classes, logits.Span, labels);
         var dy = grad;
-        for (int i = _layers.Count - 1; i >= 0; i--)
+        var plan = Plan();
+        for (int s = plan.Length - 1; s >= 0; s--)
         {
-            dy = _layers[i].Backward(dy);
+            int i = plan[s].First;
+            dy = BackwardStep(i, dy);
             if (!_layers[i].NeedsInputGradient) break;
         }
         _optimizer!.BeginStep();

@@ -91,6 +91,7 @@ public sealed partial class Sequential : ITrainingContext
             layer.Build(OutputShape);
         }
         _layers.Add(layer);
+        _plan = null;
         if (layer is Input input) Build(input.Shape.ToArray());
         UpdateGradientFlags();
     }
@@ -174,8 +175,9 @@ public sealed partial class Sequential : ITrainingContext
         ArgumentNullException.ThrowIfNull(x);
         EnsureBuilt(x);
         CheckBatch(x);
+        var plan = Plan();
         var h = x;
-        foreach (var l in _layers) h = l.Forward(h, training);
+        for (int s = 0; s < plan.Length; s++) h = ForwardStep(plan[s].First, h, training);
         return h;
     }
 

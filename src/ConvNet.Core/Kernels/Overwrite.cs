@@ -1,0 +1,85 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace ConvNet.Kernels;
+
+/// <summary>
+/// Backward verbs that OVERWRITE their output instead of accumulating into a cleared buffer, so the layers' hot paths
+/// skip a full-buffer clear (one write pass instead of clear + read-modify-write). Reference: clear, then the
+/// accumulating verb (<see cref="Pool.MaxPoolBackward"/>, <see cref="Activations.ReluBackward"/>).
+/// </summary>
+public static class Overwrite
+{
+    /// <summary>dx = dy where y &gt; 0, else 0 (the ReLU derivative at 0 is 0, as in TF).</summary>
+    public static void ReluBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        if (y.Length != dy.Length || y.Length != dx.Length)
+            throw new ArgumentException($"{nameof(ReluBackward)}: lengths differ (y {y.Length}, dy {dy.Length}, dx {dx.Length}).");
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        ref float dyr = ref MemoryMarshal.GetReference(dy);
+        ref float dxr = ref MemoryMarshal.GetReference(dx);
+        int V = Vector<float>.Count, i = 0, n = y.Length;
+        for (; i + V <= n; i += V)
+        {
+            var mask = Vector.GreaterThan(Vector.LoadUnsafe(ref yr, (nuint)i), Vector<float>.Zero);
+            Vector.StoreUnsafe(Vector.ConditionalSelect(mask, Vector.LoadUnsafe(ref dyr, (nuint)i), Vector<float>.Zero), ref dxr, (nuint)i);
+        }
+        for (; i < n; i++) Unsafe.Add(ref dxr, i) = Unsafe.Add(ref yr, i) > 0f ? Unsafe.Add(ref dyr, i) : 0f;
+    }
+
+    /// <summary>True if <see cref="MaxPoolBackward"/> handles the geometry (non-overlapping windows).</summary>
+    public static bool SupportsMaxPool(in ConvGeometry g) => g.SH >= g.KH && g.SW >= g.KW;
+
+    /// <summary>
+    /// dx = the max-pool input gradient: dy[o] at argmax[o] (flat x index from <see cref="Pool.MaxPoolForward"/>), 0
+    /// elsewhere. Non-overlapping windows only (<see cref="SupportsMaxPool"/>); pixels outside every window are zeroed.
+    /// </summary>
+    public static void MaxPoolBackward(in ConvGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<int> argmax, Span<float> dx)
+    {
+        Pool.Check(g, dx.Length, dy.Length, argmax.Length, nameof(MaxPoolBackward));
+        if (!SupportsMaxPool(g)) throw new ArgumentException($"{nameof(MaxPoolBackward)}: overlapping windows ({g}) are not supported.");
+        bool tiled = g.SH == g.KH && g.SW == g.KW && g.PadTop == 0 && g.PadLeft == 0 && g.OH * g.KH >= g.H && g.OW * g.KW >= g.W;
+        if (!tiled) dx.Slice(0, g.N * g.InImage).Clear();
+        ref float dyr = ref MemoryMarshal.GetReference(dy);
+        ref int ar = ref MemoryMarshal.GetReference(argmax);
+        ref float dxr = ref MemoryMarshal.GetReference(dx);
+        int V = Vector<float>.Count, C = g.C;
+        var lane = Vector<int>.Indices;
+        for (int n = 0; n < g.N; n++)
+        for (int oh = 0; oh < g.OH; oh++)
+        {
+            int ih0 = oh * g.SH - g.PadTop;
+            int kh0 = Math.Max(0, -ih0), kh1 = Math.Min(g.KH, g.H - ih0);
+            for (int ow = 0; ow < g.OW; ow++)
+            {
+                int iw0 = ow * g.SW - g.PadLeft;
+                int kw0 = Math.Max(0, -iw0), kw1 = Math.Min(g.KW, g.W - iw0);
+                int o = ((n * g.OH + oh) * g.OW + ow) * C, c = 0;
+                for (; c + V <= C; c += V)
+                {
+                    var d = Vector.LoadUnsafe(ref dyr, (nuint)(o + c));
+                    var a = Vector.LoadUnsafe(ref ar, (nuint)(o + c));
+                    for (int kh = kh0; kh < kh1; kh++)
+                    for (int kw = kw0; kw < kw1; kw++)
+                    {
+                        int i = ((n * g.H + ih0 + kh) * g.W + iw0 + kw) * C + c;
+                        var hit = Vector.Equals(a, new Vector<int>(i) + lane);
+                        Vector.StoreUnsafe(Vector.ConditionalSelect(hit, d, Vector<float>.Zero), ref dxr, (nuint)i);
+                    }
+                }
+                for (; c < C; c++)
+                {
+                    float d = Unsafe.Add(ref dyr, o + c);
+                    int a = Unsafe.Add(ref ar, o + c);
+                    for (int kh = kh0; kh < kh1; kh++)
+                    for (int kw = kw0; kw < kw1; kw++)
+                    {
+                        int i = ((n * g.H + ih0 + kh) * g.W + iw0 + kw) * C + c;
+                        Unsafe.Add(ref dxr, i) = i == a ? d : 0f;
+                    }
+                }
+            }
+        }
+    }
+}
