@@ -133,7 +133,8 @@ public sealed partial class Sequential
             dy = BackwardStep(i, dy);
             if (!_layers[i].NeedsInputGradient) break;
         }
-        _optimizer!.BeginStep();
+        _optimizer!.Threads = _threads;
+        _optimizer.BeginStep();
         foreach (var l in _layers)
         {
             var ps = l.Parameters;

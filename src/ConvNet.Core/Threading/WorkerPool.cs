@@ -69,7 +69,8 @@ internal sealed class WorkerPool
         }
         Execute(body, n, parts, 0);
         var spin = new SpinWait();
-        while (Volatile.Read(ref _remaining) > 0) spin.SpinOnce();   // yields to a descheduled worker on a busy machine
+        // Spin, then yield (Sleep(0)/Yield lets a descheduled worker run on a busy machine), but never Sleep(1): that costs a millisecond.
+        while (Volatile.Read(ref _remaining) > 0) spin.SpinOnce(sleep1Threshold: -1);
         _body = null;
         if (_error is { } e) ExceptionDispatchInfo.Capture(e).Throw();
     }

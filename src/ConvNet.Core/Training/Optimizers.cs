@@ -12,12 +12,19 @@ public abstract class Optimizer
     /// <summary>Number of steps taken.</summary>
     public long Iterations { get; protected set; }
 
+    private Parameter? _current;
+    private readonly Action<int, int, int> _part;
+
     /// <summary>Creates the optimiser.</summary>
     protected Optimizer(float learningRate)
     {
         if (!(learningRate > 0) || !float.IsFinite(learningRate)) throw new ArgumentOutOfRangeException(nameof(learningRate), $"Learning rate must be positive and finite, got {learningRate}.");
         LearningRate = learningRate;
+        _part = (_, start, count) => UpdateAndClear(_current!, start, count);
     }
+
+    /// <summary>Threads used to update large parameters (set by the model); element ranges are independent, so results do not depend on it.</summary>
+    internal int Threads { get; set; } = 1;
 
     /// <summary>One update of every parameter in <paramref name="parameters"/>; zeroes their gradients.</summary>
     public void Step(IReadOnlyList<Parameter> parameters)
@@ -30,15 +37,31 @@ public abstract class Optimizer
     /// <summary>Starts one step (advances <see cref="Iterations"/>); follow with <see cref="Apply"/> per parameter.</summary>
     internal void BeginStep() => Iterations++;
 
-    /// <summary>Updates one parameter for the current step and zeroes its gradient.</summary>
+    /// <summary>Updates one parameter for the current step and zeroes its gradient (large ones split over <see cref="Threads"/>).</summary>
     internal void Apply(Parameter p)
     {
-        Update(p, p.Value.Span, p.Grad.Span);
-        p.Grad.Span.Clear();
+        Prepare(p);
+        int n = p.Value.Length;
+        if (Threads > 1 && n >= 1 << 15)
+        {
+            _current = p;
+            Threading.WorkerPool.ForThreads(Threads).Run(n, _part);
+            _current = null;
+        }
+        else UpdateAndClear(p, 0, n);
     }
 
-    /// <summary>Updates one flat parameter buffer in one fused loop.</summary>
-    protected abstract void Update(Parameter p, Span<float> value, ReadOnlySpan<float> grad);
+    private void UpdateAndClear(Parameter p, int start, int count)
+    {
+        Update(p, start, count);
+        p.Grad.Span.Slice(start, count).Clear();
+    }
+
+    /// <summary>Creates the per-parameter state before an update (called on the calling thread).</summary>
+    protected virtual void Prepare(Parameter p) { }
+
+    /// <summary>Updates elements [start, start + count) of one parameter in one fused loop (may run on several threads for disjoint ranges).</summary>
+    protected abstract void Update(Parameter p, int start, int count);
 
     /// <summary>Per-parameter state buffer (allocated once).</summary>
     protected static float[] State(Dictionary<Parameter, float[]> states, Parameter p)
@@ -64,9 +87,13 @@ public sealed class Adam(float learningRate = 0.001f, float beta1 = 0.9f, float 
     public float Epsilon { get; } = epsilon;
 
     /// <inheritdoc/>
-    protected override void Update(Parameter p, Span<float> value, ReadOnlySpan<float> grad)
+    protected override void Prepare(Parameter p) { State(_m, p); State(_v, p); }
+
+    /// <inheritdoc/>
+    protected override void Update(Parameter p, int start, int count)
     {
-        var m = State(_m, p).AsSpan(); var v = State(_v, p).AsSpan();
+        var value = p.Value.Span.Slice(start, count); ReadOnlySpan<float> grad = p.Grad.Span.Slice(start, count);
+        var m = _m[p].AsSpan(start, count); var v = _v[p].AsSpan(start, count);
         float alpha = (float)(LearningRate * Math.Sqrt(1 - Math.Pow(Beta2, Iterations)) / (1 - Math.Pow(Beta1, Iterations)));
         float b1 = 1 - Beta1, b2 = 1 - Beta2;
         int V = Vector<float>.Count, i = 0, n = value.Length;
@@ -105,8 +132,12 @@ public sealed class SGD(float learningRate = 0.01f, float momentum = 0f, bool ne
     public bool Nesterov { get; } = nesterov;
 
     /// <inheritdoc/>
-    protected override void Update(Parameter p, Span<float> value, ReadOnlySpan<float> grad)
+    protected override void Prepare(Parameter p) { if (Momentum != 0) State(_u, p); }
+
+    /// <inheritdoc/>
+    protected override void Update(Parameter p, int start, int count)
     {
+        var value = p.Value.Span.Slice(start, count); ReadOnlySpan<float> grad = p.Grad.Span.Slice(start, count);
         float lr = LearningRate, mu = Momentum;
         int V = Vector<float>.Count, i = 0, n = value.Length;
         ref float pr = ref MemoryMarshal.GetReference(value); ref float gr = ref MemoryMarshal.GetReference(grad);
@@ -116,7 +147,7 @@ public sealed class SGD(float learningRate = 0.01f, float momentum = 0f, bool ne
             for (; i < n; i++) value[i] -= lr * grad[i];
             return;
         }
-        var u = State(_u, p).AsSpan();
+        var u = _u[p].AsSpan(start, count);
         ref float ur = ref MemoryMarshal.GetReference(u);
         for (; i + V <= n; i += V)
         {
