@@ -8,14 +8,19 @@ namespace ConvNet.Benchmarks;
 /// <summary><c>--quick</c>: Stopwatch medians (wall and thread-CPU time) for every conv pass and GEMM verb, single thread, a few seconds total.</summary>
 public static class Quick
 {
-    private static bool All;
+    private static bool All, VsAvx2;
 
-    /// <summary>Runs the table; <c>--ref</c> adds the naive reference kernels at B=2, <c>--new</c> skips the pre-AVX2 baseline rows.</summary>
+    /// <summary>
+    /// Runs the table; <c>--ref</c> adds the naive reference kernels at B=2, <c>--new</c> skips the baseline rows,
+    /// <c>--avx2</c> makes the baseline the AVX2 kernels (<see cref="ConvAvx2"/>, called directly) instead of the
+    /// pre-AVX2 <see cref="ConvBaseline"/>, <c>--conv</c> stops after the conv rows.
+    /// </summary>
     public static void Run(string[] args)
     {
         bool withRef = args.Contains("--ref");
         All = !args.Contains("--new");
-        Console.WriteLine($"Vector<float>.Count={System.Numerics.Vector<float>.Count} Avx2={System.Runtime.Intrinsics.X86.Avx2.IsSupported} Fma={System.Runtime.Intrinsics.X86.Fma.IsSupported}");
+        VsAvx2 = args.Contains("--avx2") && ConvAvx2.IsSupported;
+        Console.WriteLine($"Vector<float>.Count={System.Numerics.Vector<float>.Count} Avx2={System.Runtime.Intrinsics.X86.Avx2.IsSupported} Fma={System.Runtime.Intrinsics.X86.Fma.IsSupported} Avx512F={System.Runtime.Intrinsics.X86.Avx512F.IsSupported} (Conv uses {(ConvAvx512.IsSupported ? "AVX-512" : ConvAvx2.IsSupported ? "AVX2" : "Vector<T>")})");
         if (args.Contains("--model")) { ModelQuick.Run(); return; }
         Console.WriteLine($"{"kernel",-28} {"shape",-34} {"median ms",10} {"GFLOP/s",9} {"cpu ms",9} {"cpu GF/s",9}");
         foreach (var name in Shapes.Names)
@@ -23,6 +28,7 @@ public static class Quick
             Conv3(name, 32, false);
             if (withRef) Conv3(name, 2, true);
         }
+        if (args.Contains("--conv")) return;
         const int M = GemmBenchmarks.Bt, K = GemmBenchmarks.In, N = GemmBenchmarks.Out;
         var x = Shapes.Random(M * K, 1); var w = Shapes.Random(K * N, 2); var y = new float[M * N];
         var dy = Shapes.Random(M * N, 3); var dx = new float[M * K]; var dw = new float[K * N];
@@ -48,13 +54,36 @@ public static class Quick
             Row("ConvReference.BackwardFilter", shape, f, () => ConvReference.ConvBackwardFilter(g, x, dy, dw, db));
             return;
         }
-        // Each pass: the pre-AVX2 baseline and the current kernel, timed interleaved so machine noise hits both alike.
+        // Each pass: the baseline and the current kernel, timed interleaved so machine noise hits both alike.
+        if (VsAvx2)
+        {
+            Pair("Forward", shape, f, () => Avx2Forward(g, x, w, b, y), () => Conv.ConvForward(g, x, w, b, y), "ConvAvx2");
+            Pair("BackwardData", shape, f, () => Avx2BackwardData(g, dy, w, dx), () => Conv.ConvBackwardData(g, dy, w, dx), "ConvAvx2");
+            Pair("BackwardFilter", shape, f, () => Avx2BackwardFilter(g, x, dy, dw, db), () => Conv.ConvBackwardFilter(g, x, dy, dw, db), "ConvAvx2");
+            return;
+        }
         Pair("Forward", shape, f, () => ConvBaseline.ConvForward(g, x, w, b, y), () => Conv.ConvForward(g, x, w, b, y));
         Pair("BackwardData", shape, f, () => ConvBaseline.ConvBackwardData(g, dy, w, dx), () => Conv.ConvBackwardData(g, dy, w, dx));
         Pair("BackwardFilter", shape, f, () => ConvBaseline.ConvBackwardFilter(g, x, dy, dw, db), () => Conv.ConvBackwardFilter(g, x, dy, dw, db));
     }
 
-    private static void Pair(string pass, string shape, double flops, Action before, Action after)
+    private static unsafe void Avx2Forward(in ConvGeometry g, float[] x, float[] w, float[] b, float[] y)
+    {
+        fixed (float* xp = x) fixed (float* wp = w) fixed (float* bp = b) fixed (float* yp = y) ConvAvx2.Forward(g, xp, wp, bp, yp);
+    }
+
+    private static unsafe void Avx2BackwardData(in ConvGeometry g, float[] dy, float[] w, float[] dx)
+    {
+        fixed (float* dyp = dy) fixed (float* wp = w) fixed (float* dxp = dx)
+            if (!ConvAvx2.BackwardData(g, dyp, wp, dxp)) throw new InvalidOperationException("AVX2 backward-data does not cover this shape.");
+    }
+
+    private static unsafe void Avx2BackwardFilter(in ConvGeometry g, float[] x, float[] dy, float[] dw, float[] db)
+    {
+        fixed (float* xp = x) fixed (float* dyp = dy) fixed (float* dwp = dw) fixed (float* dbp = db) ConvAvx2.BackwardFilter(g, xp, dyp, dwp, dbp);
+    }
+
+    private static void Pair(string pass, string shape, double flops, Action before, Action after, string baseline = "ConvBaseline")
     {
         if (!All) { Row($"Conv.{pass}", shape, flops, after); return; }
         var (tb, ta) = (new List<(double, double)>(), new List<(double, double)>());
@@ -64,7 +93,7 @@ public static class Quick
         {
             tb.Add(Time(before)); ta.Add(Time(after));
         }
-        Print($"ConvBaseline.{pass}", shape, flops, tb);
+        Print($"{baseline}.{pass}", shape, flops, tb);
         Print($"Conv.{pass}", shape, flops, ta);
     }
 

@@ -6,8 +6,8 @@ namespace ConvNet.Kernels;
 
 /// <summary>
 /// Direct (implicit-GEMM) NHWC convolution kernels. No im2col. Naive twins: <see cref="ConvReference"/>.
-/// Each public method validates its spans, then dispatches to the AVX2+FMA register-tiled kernels in
-/// <see cref="ConvAvx2"/> when the CPU has them; the <see cref="Vector{T}"/> code below is the portable fallback
+/// Each public method validates its spans, then dispatches to the AVX-512 register-tiled kernels in
+/// <see cref="ConvAvx512"/> when the CPU has them, else to the AVX2+FMA ones in <see cref="ConvAvx2"/>; the <see cref="Vector{T}"/> code below is the portable fallback
 /// (and also serves backward-data with strides ≠ 1). Nothing allocates in steady state (backward-data keeps one
 /// per-thread transposed-weight buffer, see <see cref="ConvAvx2"/>).
 /// x: (N, H, W, C) · w: (KH, KW, C, K) · y/dy: (N, OH, OW, K).
@@ -19,6 +19,12 @@ public static unsafe class Conv
     {
         g.Require(x.Length, w.Length, y.Length, nameof(ConvForward));
         if (!bias.IsEmpty && bias.Length < g.K) throw new ArgumentException($"{nameof(ConvForward)}: bias has {bias.Length} elements, geometry needs {g.K}.");
+        if (ConvAvx512.IsSupported)
+        {
+            fixed (float* xp = x) fixed (float* wp = w) fixed (float* bp = bias) fixed (float* yp = y)
+                ConvAvx512.Forward(g, xp, wp, bias.IsEmpty ? null : bp, yp);
+            return;
+        }
         if (ConvAvx2.IsSupported)
         {
             fixed (float* xp = x) fixed (float* wp = w) fixed (float* bp = bias) fixed (float* yp = y)
@@ -102,7 +108,12 @@ public static unsafe class Conv
     public static void ConvBackwardData(in ConvGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
     {
         g.Require(dx.Length, w.Length, dy.Length, nameof(ConvBackwardData));
-        if (ConvAvx2.IsSupported)
+        if (ConvAvx512.IsSupported)
+        {
+            fixed (float* dyp = dy) fixed (float* wp = w) fixed (float* dxp = dx)
+                if (ConvAvx512.BackwardData(g, dyp, wp, dxp)) return;
+        }
+        else if (ConvAvx2.IsSupported)
         {
             fixed (float* dyp = dy) fixed (float* wp = w) fixed (float* dxp = dx)
                 if (ConvAvx2.BackwardData(g, dyp, wp, dxp)) return;
@@ -138,6 +149,12 @@ public static unsafe class Conv
     {
         g.Require(x.Length, dw.Length, dy.Length, nameof(ConvBackwardFilter));
         if (!dbias.IsEmpty && dbias.Length < g.K) throw new ArgumentException($"{nameof(ConvBackwardFilter)}: dbias has {dbias.Length} elements, geometry needs {g.K}.");
+        if (ConvAvx512.IsSupported)
+        {
+            fixed (float* xp = x) fixed (float* dyp = dy) fixed (float* dwp = dw) fixed (float* dbp = dbias)
+                ConvAvx512.BackwardFilter(g, xp, dyp, dwp, dbias.IsEmpty ? null : dbp);
+            return;
+        }
         if (ConvAvx2.IsSupported)
         {
             fixed (float* xp = x) fixed (float* dyp = dy) fixed (float* dwp = dw) fixed (float* dbp = dbias)
