@@ -13,7 +13,7 @@ public static class Quick
     /// <summary>
     /// Runs the table; <c>--ref</c> adds the naive reference kernels at B=2, <c>--new</c> skips the baseline rows,
     /// <c>--avx2</c> makes the baseline the AVX2 kernels (<see cref="ConvAvx2"/>, called directly) instead of the
-    /// pre-AVX2 <see cref="ConvBaseline"/>, <c>--conv</c> stops after the conv rows.
+    /// portable Vector<T> kernels (<c>ConvPortable</c>), <c>--conv</c> stops after the conv rows.
     /// </summary>
     public static void Run(string[] args)
     {
@@ -62,9 +62,9 @@ public static class Quick
             Pair("BackwardFilter", shape, f, () => Avx2BackwardFilter(g, x, dy, dw, db), () => Conv.ConvBackwardFilter(g, x, dy, dw, db), "ConvAvx2");
             return;
         }
-        Pair("Forward", shape, f, () => ConvBaseline.ConvForward(g, x, w, b, y), () => Conv.ConvForward(g, x, w, b, y));
-        Pair("BackwardData", shape, f, () => ConvBaseline.ConvBackwardData(g, dy, w, dx), () => Conv.ConvBackwardData(g, dy, w, dx));
-        Pair("BackwardFilter", shape, f, () => ConvBaseline.ConvBackwardFilter(g, x, dy, dw, db), () => Conv.ConvBackwardFilter(g, x, dy, dw, db));
+        Pair("Forward", shape, f, () => ConvPortable.ConvForward(g, x, w, b, y), () => Conv.ConvForward(g, x, w, b, y));
+        Pair("BackwardData", shape, f, () => ConvPortable.ConvBackwardData(g, dy, w, dx), () => Conv.ConvBackwardData(g, dy, w, dx));
+        Pair("BackwardFilter", shape, f, () => ConvPortable.ConvBackwardFilter(g, x, dy, dw, db), () => Conv.ConvBackwardFilter(g, x, dy, dw, db));
     }
 
     private static unsafe void Avx2Forward(in ConvGeometry g, float[] x, float[] w, float[] b, float[] y)
@@ -83,7 +83,7 @@ public static class Quick
         fixed (float* xp = x) fixed (float* dyp = dy) fixed (float* dwp = dw) fixed (float* dbp = db) ConvAvx2.BackwardFilter(g, xp, dyp, dwp, dbp);
     }
 
-    private static void Pair(string pass, string shape, double flops, Action before, Action after, string baseline = "ConvBaseline")
+    private static void Pair(string pass, string shape, double flops, Action before, Action after, string baseline = "ConvPortable")
     {
         if (!All) { Row($"Conv.{pass}", shape, flops, after); return; }
         var (tb, ta) = (new List<(double, double)>(), new List<(double, double)>());

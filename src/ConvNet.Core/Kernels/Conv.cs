@@ -7,7 +7,7 @@ namespace ConvNet.Kernels;
 /// <summary>
 /// Direct (implicit-GEMM) NHWC convolution kernels. No im2col. Naive twins: <see cref="ConvReference"/>.
 /// Each public method validates its spans, then dispatches to the AVX-512 register-tiled kernels in
-/// <see cref="ConvAvx512"/> when the CPU has them, else to the AVX2+FMA ones in <see cref="ConvAvx2"/>; the <see cref="Vector{T}"/> code below is the portable fallback
+/// <see cref="ConvAvx512"/> when the CPU has them, else to the AVX2+FMA ones in <see cref="ConvAvx2"/>; the <see cref="Vector{T}"/> code in <see cref="ConvPortable"/> is the portable fallback
 /// (and also serves backward-data with strides ≠ 1). Nothing allocates in steady state (backward-data keeps one
 /// per-thread transposed-weight buffer, see <see cref="ConvAvx2"/>).
 /// x: (N, H, W, C) · w: (KH, KW, C, K) · y/dy: (N, OH, OW, K).
@@ -31,77 +31,7 @@ public static unsafe class Conv
                 ConvAvx2.Forward(g, xp, wp, bias.IsEmpty ? null : bp, yp);
             return;
         }
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        ref float wr = ref MemoryMarshal.GetReference(w);
-        ref float br = ref MemoryMarshal.GetReference(bias);
-        ref float yr = ref MemoryMarshal.GetReference(y);
-        bool hasBias = !bias.IsEmpty;
-        int V = Vector<float>.Count, K = g.K, C = g.C;
-        for (int n = 0; n < g.N; n++)
-        for (int oh = 0; oh < g.OH; oh++)
-        {
-            int ih0 = oh * g.SH - g.PadTop;
-            int kh0 = Math.Max(0, -ih0), kh1 = Math.Min(g.KH, g.H - ih0);
-            for (int ow = 0; ow < g.OW; ow++)
-            {
-                int iw0 = ow * g.SW - g.PadLeft;
-                int kw0 = Math.Max(0, -iw0), kw1 = Math.Min(g.KW, g.W - iw0);
-                ref float yp = ref Unsafe.Add(ref yr, ((n * g.OH + oh) * g.OW + ow) * K);
-                int k = 0;
-                // Four vectors of output channels at a time: 4 accumulators in registers.
-                for (; k + 4 * V <= K; k += 4 * V)
-                {
-                    Vector<float> a0, a1, a2, a3;
-                    if (hasBias)
-                    {
-                        a0 = Vector.LoadUnsafe(ref br, (nuint)k); a1 = Vector.LoadUnsafe(ref br, (nuint)(k + V));
-                        a2 = Vector.LoadUnsafe(ref br, (nuint)(k + 2 * V)); a3 = Vector.LoadUnsafe(ref br, (nuint)(k + 3 * V));
-                    }
-                    else a0 = a1 = a2 = a3 = Vector<float>.Zero;
-                    for (int kh = kh0; kh < kh1; kh++)
-                    for (int kw = kw0; kw < kw1; kw++)
-                    {
-                        ref float xp = ref Unsafe.Add(ref xr, ((n * g.H + ih0 + kh) * g.W + iw0 + kw) * C);
-                        ref float wp = ref Unsafe.Add(ref wr, (kh * g.KW + kw) * C * K + k);
-                        for (int c = 0; c < C; c++, wp = ref Unsafe.Add(ref wp, K))
-                        {
-                            var xv = new Vector<float>(Unsafe.Add(ref xp, c));
-                            a0 = Vector.FusedMultiplyAdd(xv, Vector.LoadUnsafe(ref wp), a0);
-                            a1 = Vector.FusedMultiplyAdd(xv, Vector.LoadUnsafe(ref wp, (nuint)V), a1);
-                            a2 = Vector.FusedMultiplyAdd(xv, Vector.LoadUnsafe(ref wp, (nuint)(2 * V)), a2);
-                            a3 = Vector.FusedMultiplyAdd(xv, Vector.LoadUnsafe(ref wp, (nuint)(3 * V)), a3);
-                        }
-                    }
-                    Vector.StoreUnsafe(a0, ref yp, (nuint)k); Vector.StoreUnsafe(a1, ref yp, (nuint)(k + V));
-                    Vector.StoreUnsafe(a2, ref yp, (nuint)(k + 2 * V)); Vector.StoreUnsafe(a3, ref yp, (nuint)(k + 3 * V));
-                }
-                for (; k + V <= K; k += V)
-                {
-                    var a = hasBias ? Vector.LoadUnsafe(ref br, (nuint)k) : Vector<float>.Zero;
-                    for (int kh = kh0; kh < kh1; kh++)
-                    for (int kw = kw0; kw < kw1; kw++)
-                    {
-                        ref float xp = ref Unsafe.Add(ref xr, ((n * g.H + ih0 + kh) * g.W + iw0 + kw) * C);
-                        ref float wp = ref Unsafe.Add(ref wr, (kh * g.KW + kw) * C * K + k);
-                        for (int c = 0; c < C; c++, wp = ref Unsafe.Add(ref wp, K))
-                            a = Vector.FusedMultiplyAdd(new Vector<float>(Unsafe.Add(ref xp, c)), Vector.LoadUnsafe(ref wp), a);
-                    }
-                    Vector.StoreUnsafe(a, ref yp, (nuint)k);
-                }
-                for (; k < K; k++)
-                {
-                    float s = hasBias ? Unsafe.Add(ref br, k) : 0f;
-                    for (int kh = kh0; kh < kh1; kh++)
-                    for (int kw = kw0; kw < kw1; kw++)
-                    {
-                        ref float xp = ref Unsafe.Add(ref xr, ((n * g.H + ih0 + kh) * g.W + iw0 + kw) * C);
-                        ref float wp = ref Unsafe.Add(ref wr, (kh * g.KW + kw) * C * K + k);
-                        for (int c = 0; c < C; c++) s = MathF.FusedMultiplyAdd(Unsafe.Add(ref xp, c), Unsafe.Add(ref wp, c * K), s);
-                    }
-                    Unsafe.Add(ref yp, k) = s;
-                }
-            }
-        }
+        ConvPortable.ConvForward(g, x, w, bias, y);
     }
 
     /// <summary>dx[n,ih,iw,c] += Σ_k dy[n,oh,ow,k] · w[kh,kw,c,k] for every (oh,ow,kh,kw) that reads (ih,iw).</summary>
@@ -118,30 +48,7 @@ public static unsafe class Conv
             fixed (float* dyp = dy) fixed (float* wp = w) fixed (float* dxp = dx)
                 if (ConvAvx2.BackwardData(g, dyp, wp, dxp)) return;
         }
-        ref float dyr = ref MemoryMarshal.GetReference(dy);
-        ref float wr = ref MemoryMarshal.GetReference(w);
-        ref float dxr = ref MemoryMarshal.GetReference(dx);
-        int K = g.K, C = g.C;
-        for (int n = 0; n < g.N; n++)
-        for (int oh = 0; oh < g.OH; oh++)
-        {
-            int ih0 = oh * g.SH - g.PadTop;
-            int kh0 = Math.Max(0, -ih0), kh1 = Math.Min(g.KH, g.H - ih0);
-            for (int ow = 0; ow < g.OW; ow++)
-            {
-                int iw0 = ow * g.SW - g.PadLeft;
-                int kw0 = Math.Max(0, -iw0), kw1 = Math.Min(g.KW, g.W - iw0);
-                ref float dyp = ref Unsafe.Add(ref dyr, ((n * g.OH + oh) * g.OW + ow) * K);
-                for (int kh = kh0; kh < kh1; kh++)
-                for (int kw = kw0; kw < kw1; kw++)
-                {
-                    ref float dxp = ref Unsafe.Add(ref dxr, ((n * g.H + ih0 + kh) * g.W + iw0 + kw) * C);
-                    ref float wp = ref Unsafe.Add(ref wr, (kh * g.KW + kw) * C * K);
-                    for (int c = 0; c < C; c++)
-                        Unsafe.Add(ref dxp, c) += Vec.Dot(ref dyp, ref Unsafe.Add(ref wp, c * K), K);
-                }
-            }
-        }
+        ConvPortable.ConvBackwardData(g, dy, w, dx);
     }
 
     /// <summary>dw[kh,kw,c,:] += Σ_{n,oh,ow} x[n,ih,iw,c] · dy[n,oh,ow,:]; dbias += Σ dy (dbias may be empty).</summary>
@@ -161,35 +68,6 @@ public static unsafe class Conv
                 ConvAvx2.BackwardFilter(g, xp, dyp, dwp, dbias.IsEmpty ? null : dbp);
             return;
         }
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        ref float dyr = ref MemoryMarshal.GetReference(dy);
-        ref float dwr = ref MemoryMarshal.GetReference(dw);
-        ref float dbr = ref MemoryMarshal.GetReference(dbias);
-        bool hasBias = !dbias.IsEmpty;
-        int K = g.K, C = g.C;
-        for (int n = 0; n < g.N; n++)
-        for (int oh = 0; oh < g.OH; oh++)
-        {
-            int ih0 = oh * g.SH - g.PadTop;
-            int kh0 = Math.Max(0, -ih0), kh1 = Math.Min(g.KH, g.H - ih0);
-            for (int ow = 0; ow < g.OW; ow++)
-            {
-                int iw0 = ow * g.SW - g.PadLeft;
-                int kw0 = Math.Max(0, -iw0), kw1 = Math.Min(g.KW, g.W - iw0);
-                ref float dyp = ref Unsafe.Add(ref dyr, ((n * g.OH + oh) * g.OW + ow) * K);
-                if (hasBias) Vec.Add(ref dyp, ref dbr, K);
-                for (int kh = kh0; kh < kh1; kh++)
-                for (int kw = kw0; kw < kw1; kw++)
-                {
-                    ref float xp = ref Unsafe.Add(ref xr, ((n * g.H + ih0 + kh) * g.W + iw0 + kw) * C);
-                    ref float dwp = ref Unsafe.Add(ref dwr, (kh * g.KW + kw) * C * K);
-                    for (int c = 0; c < C; c++)
-                    {
-                        float xv = Unsafe.Add(ref xp, c);
-                        if (xv != 0f) Vec.Axpy(xv, ref dyp, ref Unsafe.Add(ref dwp, c * K), K);
-                    }
-                }
-            }
-        }
+        ConvPortable.ConvBackwardFilter(g, x, dy, dw, dbias);
     }
 }

@@ -2,23 +2,18 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-using ConvNet.Kernels;
-
-namespace ConvNet.Benchmarks;
+namespace ConvNet.Kernels;
 
 /// <summary>
-/// Frozen copy of the pre-AVX2 <c>Conv</c> kernels (Vector{T} only), kept so --quick can show before/after side by side.
-/// Direct (implicit-GEMM) NHWC convolution kernels, vectorised over output channels with
-/// <see cref="Vector{T}"/>. No im2col, no allocation. Naive twins: <see cref="ConvReference"/>.
-/// x: (N, H, W, C) · w: (KH, KW, C, K) · y/dy: (N, OH, OW, K).
+/// The portable <see cref="Vector{T}"/> convolution kernels: what <see cref="Conv"/> runs without AVX2/FMA (and for
+/// backward-data with strides ≠ 1). Same contracts as <see cref="Conv"/>; callers validate the spans first.
+/// Tests compare it with <see cref="ConvReference"/> directly, so it stays covered on AVX machines.
 /// </summary>
-public static class ConvBaseline
+internal static class ConvPortable
 {
     /// <summary>y[n,oh,ow,:] = bias + Σ_{kh,kw,c} x[n,ih,iw,c] · w[kh,kw,c,:] (bias may be empty = 0).</summary>
     public static void ConvForward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
     {
-        g.Require(x.Length, w.Length, y.Length, nameof(ConvForward));
-        if (!bias.IsEmpty && bias.Length < g.K) throw new ArgumentException($"{nameof(ConvForward)}: bias has {bias.Length} elements, geometry needs {g.K}.");
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float wr = ref MemoryMarshal.GetReference(w);
         ref float br = ref MemoryMarshal.GetReference(bias);
@@ -95,7 +90,6 @@ public static class ConvBaseline
     /// <summary>dx[n,ih,iw,c] += Σ_k dy[n,oh,ow,k] · w[kh,kw,c,k] for every (oh,ow,kh,kw) that reads (ih,iw).</summary>
     public static void ConvBackwardData(in ConvGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
     {
-        g.Require(dx.Length, w.Length, dy.Length, nameof(ConvBackwardData));
         ref float dyr = ref MemoryMarshal.GetReference(dy);
         ref float wr = ref MemoryMarshal.GetReference(w);
         ref float dxr = ref MemoryMarshal.GetReference(dx);
@@ -125,8 +119,6 @@ public static class ConvBaseline
     /// <summary>dw[kh,kw,c,:] += Σ_{n,oh,ow} x[n,ih,iw,c] · dy[n,oh,ow,:]; dbias += Σ dy (dbias may be empty).</summary>
     public static void ConvBackwardFilter(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias)
     {
-        g.Require(x.Length, dw.Length, dy.Length, nameof(ConvBackwardFilter));
-        if (!dbias.IsEmpty && dbias.Length < g.K) throw new ArgumentException($"{nameof(ConvBackwardFilter)}: dbias has {dbias.Length} elements, geometry needs {g.K}.");
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float dyr = ref MemoryMarshal.GetReference(dy);
         ref float dwr = ref MemoryMarshal.GetReference(dw);
