@@ -15,21 +15,12 @@ internal static class ArchitecturesLesson
         new Dense(10))
     { Name = "lenet5" };
 
-    public static Sequential AlexNet() => new(
-        new Input(227, 227, 3),
-        new Conv2D(96, 11, strides: 4, activation: Activation.Relu),
-        new MaxPooling2D(3, 2),
-        new Conv2D(256, 5, padding: Padding.Same, activation: Activation.Relu),
-        new MaxPooling2D(3, 2),
-        new Conv2D(384, 3, padding: Padding.Same, activation: Activation.Relu),
-        new Conv2D(384, 3, padding: Padding.Same, activation: Activation.Relu),
-        new Conv2D(256, 3, padding: Padding.Same, activation: Activation.Relu),
-        new MaxPooling2D(3, 2),
-        new Flatten(),
-        new Dense(4096, Activation.Relu),
-        new Dense(4096, Activation.Relu),
-        new Dense(1000))
-    { Name = "alexnet" };
+    public static Sequential AlexNet()
+    {
+        var model = ModelZoo.AlexNet();
+        model.Name = "alexnet";
+        return model;
+    }
 
     /// <summary>"filters·(kh·kw·c + 1) = n" or "units·(in + 1) = n" for each layer with parameters.</summary>
     public static IEnumerable<string> ParamArithmetic(Sequential model)
