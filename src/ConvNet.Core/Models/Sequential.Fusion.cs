@@ -10,8 +10,8 @@ public sealed partial class Sequential
     /// Runs a <see cref="Conv2D"/> (ReLU or linear) immediately followed by a supported <see cref="MaxPooling2D"/> as one
     /// fused kernel in <see cref="Call"/> and training (default true). The layers, summary, parameters and model files are
     /// the same either way; only the execution differs. Forward results are bit-identical; gradients are bit-identical
-    /// for convolutions with fewer than 24 input channels and equal up to float rounding otherwise (the sparse backward
-    /// of <see cref="Kernels.ConvPoolBackward"/> sums in another order).
+    /// except where the sparse backward of <see cref="Kernels.ConvPoolBackward"/> is used (CPUs without AVX-512, convolutions
+    /// with at least 24 input channels), which sums in another order and agrees up to float rounding.
     /// </summary>
     internal bool EnableFusion
     {
