@@ -144,8 +144,7 @@ internal static unsafe partial class ConvAvx512
         for (int n = 0; n < g.N; n++)
         for (int oh = 0; oh < g.OH; oh++)
         {
-            int ih0 = oh * g.SH - g.PadTop;
-            int kh0 = Math.Max(0, -ih0), kh1 = Math.Min(g.KH, g.H - ih0);
+            g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
             a.KhN = Math.Max(0, kh1 - kh0);
             a.XRowBase = x + ((nint)n * g.H + ih0 + kh0) * g.W * C;
             a.WBase = w + (nint)kh0 * a.WRow;

@@ -38,6 +38,26 @@ public readonly record struct ConvGeometry(
         return new ConvGeometry(n, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow, k);
     }
 
+    /// <summary>Window rows of output row <paramref name="oh"/>: first input row <c>ih0 = oh·SH − PadTop</c> and the
+    /// kernel rows [kh0, kh1) that fall inside the input (the rest read zero padding).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal void RowWindow(int oh, out int ih0, out int kh0, out int kh1)
+    {
+        ih0 = oh * SH - PadTop;
+        kh0 = Math.Max(0, -ih0);
+        kh1 = Math.Min(KH, H - ih0);
+    }
+
+    /// <summary>Window columns of output column <paramref name="ow"/>: first input column <c>iw0 = ow·SW − PadLeft</c> and
+    /// the kernel columns [kw0, kw1) that fall inside the input.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal void ColWindow(int ow, out int iw0, out int kw0, out int kw1)
+    {
+        iw0 = ow * SW - PadLeft;
+        kw0 = Math.Max(0, -iw0);
+        kw1 = Math.Min(KW, W - iw0);
+    }
+
     /// <summary>The same geometry for <paramref name="n"/> images.</summary>
     public ConvGeometry WithBatch(int n) => this with { N = n };
 

@@ -23,12 +23,10 @@ internal static class ConvPortable
         for (int n = 0; n < g.N; n++)
         for (int oh = 0; oh < g.OH; oh++)
         {
-            int ih0 = oh * g.SH - g.PadTop;
-            int kh0 = Math.Max(0, -ih0), kh1 = Math.Min(g.KH, g.H - ih0);
+            g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
             for (int ow = 0; ow < g.OW; ow++)
             {
-                int iw0 = ow * g.SW - g.PadLeft;
-                int kw0 = Math.Max(0, -iw0), kw1 = Math.Min(g.KW, g.W - iw0);
+                g.ColWindow(ow, out int iw0, out int kw0, out int kw1);
                 ref float yp = ref Unsafe.Add(ref yr, ((n * g.OH + oh) * g.OW + ow) * K);
                 int k = 0;
                 // Four vectors of output channels at a time: 4 accumulators in registers.
@@ -97,12 +95,10 @@ internal static class ConvPortable
         for (int n = 0; n < g.N; n++)
         for (int oh = 0; oh < g.OH; oh++)
         {
-            int ih0 = oh * g.SH - g.PadTop;
-            int kh0 = Math.Max(0, -ih0), kh1 = Math.Min(g.KH, g.H - ih0);
+            g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
             for (int ow = 0; ow < g.OW; ow++)
             {
-                int iw0 = ow * g.SW - g.PadLeft;
-                int kw0 = Math.Max(0, -iw0), kw1 = Math.Min(g.KW, g.W - iw0);
+                g.ColWindow(ow, out int iw0, out int kw0, out int kw1);
                 ref float dyp = ref Unsafe.Add(ref dyr, ((n * g.OH + oh) * g.OW + ow) * K);
                 for (int kh = kh0; kh < kh1; kh++)
                 for (int kw = kw0; kw < kw1; kw++)
@@ -128,12 +124,10 @@ internal static class ConvPortable
         for (int n = 0; n < g.N; n++)
         for (int oh = 0; oh < g.OH; oh++)
         {
-            int ih0 = oh * g.SH - g.PadTop;
-            int kh0 = Math.Max(0, -ih0), kh1 = Math.Min(g.KH, g.H - ih0);
+            g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
             for (int ow = 0; ow < g.OW; ow++)
             {
-                int iw0 = ow * g.SW - g.PadLeft;
-                int kw0 = Math.Max(0, -iw0), kw1 = Math.Min(g.KW, g.W - iw0);
+                g.ColWindow(ow, out int iw0, out int kw0, out int kw1);
                 ref float dyp = ref Unsafe.Add(ref dyr, ((n * g.OH + oh) * g.OW + ow) * K);
                 if (hasBias) Vec.Add(ref dyp, ref dbr, K);
                 for (int kh = kh0; kh < kh1; kh++)

@@ -49,12 +49,10 @@ public static class Overwrite
         for (int n = 0; n < g.N; n++)
         for (int oh = 0; oh < g.OH; oh++)
         {
-            int ih0 = oh * g.SH - g.PadTop;
-            int kh0 = Math.Max(0, -ih0), kh1 = Math.Min(g.KH, g.H - ih0);
+            g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
             for (int ow = 0; ow < g.OW; ow++)
             {
-                int iw0 = ow * g.SW - g.PadLeft;
-                int kw0 = Math.Max(0, -iw0), kw1 = Math.Min(g.KW, g.W - iw0);
+                g.ColWindow(ow, out int iw0, out int kw0, out int kw1);
                 int o = ((n * g.OH + oh) * g.OW + ow) * C, c = 0;
                 for (; c + V <= C; c += V)
                 {

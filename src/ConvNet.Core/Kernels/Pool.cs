@@ -31,12 +31,10 @@ public static class Pool
         for (int n = 0; n < g.N; n++)
         for (int oh = 0; oh < g.OH; oh++)
         {
-            int ih0 = oh * g.SH - g.PadTop;
-            int kh0 = Math.Max(0, -ih0), kh1 = Math.Min(g.KH, g.H - ih0);
+            g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
             for (int ow = 0; ow < g.OW; ow++)
             {
-                int iw0 = ow * g.SW - g.PadLeft;
-                int kw0 = Math.Max(0, -iw0), kw1 = Math.Min(g.KW, g.W - iw0);
+                g.ColWindow(ow, out int iw0, out int kw0, out int kw1);
                 int o = ((n * g.OH + oh) * g.OW + ow) * C;
                 int first = ((n * g.H + ih0 + kh0) * g.W + iw0 + kw0) * C;
                 int c = 0;
@@ -95,12 +93,10 @@ public static class Pool
         for (int n = 0; n < g.N; n++)
         for (int oh = 0; oh < g.OH; oh++)
         {
-            int ih0 = oh * g.SH - g.PadTop;
-            int kh0 = Math.Max(0, -ih0), kh1 = Math.Min(g.KH, g.H - ih0);
+            g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
             for (int ow = 0; ow < g.OW; ow++)
             {
-                int iw0 = ow * g.SW - g.PadLeft;
-                int kw0 = Math.Max(0, -iw0), kw1 = Math.Min(g.KW, g.W - iw0);
+                g.ColWindow(ow, out int iw0, out int kw0, out int kw1);
                 ref float yp = ref Unsafe.Add(ref yr, ((n * g.OH + oh) * g.OW + ow) * C);
                 MemoryMarshal.CreateSpan(ref yp, C).Clear();
                 for (int kh = kh0; kh < kh1; kh++)
@@ -121,12 +117,10 @@ public static class Pool
         for (int n = 0; n < g.N; n++)
         for (int oh = 0; oh < g.OH; oh++)
         {
-            int ih0 = oh * g.SH - g.PadTop;
-            int kh0 = Math.Max(0, -ih0), kh1 = Math.Min(g.KH, g.H - ih0);
+            g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
             for (int ow = 0; ow < g.OW; ow++)
             {
-                int iw0 = ow * g.SW - g.PadLeft;
-                int kw0 = Math.Max(0, -iw0), kw1 = Math.Min(g.KW, g.W - iw0);
+                g.ColWindow(ow, out int iw0, out int kw0, out int kw1);
                 ref float dyp = ref Unsafe.Add(ref dyr, ((n * g.OH + oh) * g.OW + ow) * C);
                 float inv = 1f / ((kh1 - kh0) * (kw1 - kw0));
                 for (int kh = kh0; kh < kh1; kh++)
