@@ -43,6 +43,9 @@ public abstract class Layer
     /// <summary>Number of scalar parameters.</summary>
     public long ParamCount => _parameters.Sum(p => (long)p.Value.Length);
 
+    /// <summary>Number of scalar parameters that training updates: 0 when the layer is frozen, else those not marked non-trainable.</summary>
+    public long TrainableParamCount => Trainable ? _parameters.Where(p => p.Trainable).Sum(p => (long)p.Value.Length) : 0;
+
     /// <summary>Degree of parallelism for this layer's kernels (set by the model).</summary>
     public int Threads { get; set; } = Environment.ProcessorCount;
 
@@ -89,9 +92,9 @@ public abstract class Layer
     protected virtual void CreateParameters(int[] inputShape, Rng rng) { }
 
     /// <summary>Registers a parameter (called from <see cref="CreateParameters"/>).</summary>
-    protected Parameter AddParameter(string name, Tensor value)
+    protected Parameter AddParameter(string name, Tensor value, bool trainable = true)
     {
-        var p = new Parameter(name, value);
+        var p = new Parameter(name, value, trainable);
         _parameters.Add(p);
         return p;
     }

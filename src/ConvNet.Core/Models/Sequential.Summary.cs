@@ -31,7 +31,7 @@ public sealed partial class Sequential
             if (i < rows.Count - 1) sb.Append(Line('├', '┼', '┤', '─'));
         }
         sb.Append(Line('└', '┴', '┘', '─'));
-        long total = CountParams(), trainable = _layers.Where(l => l.Trainable).Sum(l => l.ParamCount);
+        long total = CountParams(), trainable = _layers.Sum(l => l.TrainableParamCount);
         sb.Append($" Total params: {Count(total)}\n");
         sb.Append($" Trainable params: {Count(trainable)}\n");
         sb.Append($" Non-trainable params: {Count(total - trainable)}\n");

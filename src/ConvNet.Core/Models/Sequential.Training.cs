@@ -139,8 +139,8 @@ public sealed partial class Sequential
         {
             var ps = l.Parameters;
             for (int i = 0; i < ps.Count; i++)
-                if (l.Trainable) _optimizer.Apply(ps[i]);
-                else ps[i].Grad.Span.Clear();   // frozen: gradients are discarded
+                if (l.Trainable && ps[i].Trainable) _optimizer.Apply(ps[i]);
+                else ps[i].Grad.Span.Clear();   // frozen or non-trainable state: gradients are discarded
         }
         return loss;
     }

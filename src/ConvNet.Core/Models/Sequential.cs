@@ -153,7 +153,7 @@ public sealed partial class Sequential : ITrainingContext
     public IReadOnlyList<Parameter> Parameters => _layers.SelectMany(l => l.Parameters).ToArray();
 
     /// <summary>Parameters of trainable layers.</summary>
-    public IReadOnlyList<Parameter> TrainableParameters => _layers.Where(l => l.Trainable).SelectMany(l => l.Parameters).ToArray();
+    public IReadOnlyList<Parameter> TrainableParameters => _layers.Where(l => l.Trainable).SelectMany(l => l.Parameters).Where(p => p.Trainable).ToArray();
 
     /// <summary>Total number of scalar parameters.</summary>
     public long CountParams() => _layers.Sum(l => l.ParamCount);

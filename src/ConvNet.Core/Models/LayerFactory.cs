@@ -1,0 +1,31 @@
+using System.Globalization;
+
+namespace ConvNet;
+
+/// <summary>Recreates layers from their saved type and configuration (only the known, safe layer types).</summary>
+internal static class LayerFactory
+{
+    public static Layer Create(string type, string name, IReadOnlyDictionary<string, string> c, int[] modelInput)
+    {
+        static int I(string s) => int.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture);
+        static (int, int) P(string s) { var p = s.Split(','); return p.Length == 2 ? (I(p[0]), I(p[1])) : throw new FormatException($"'{s}' is not a pair"); }
+        static Padding Pad(string s) => s switch { "same" => Padding.Same, "valid" => Padding.Valid, _ => throw new FormatException($"unknown padding '{s}'") };
+        static bool B(string s) => s switch { "true" => true, "false" => false, _ => throw new FormatException($"'{s}' is not a boolean") };
+        static float F(string s) => float.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
+        return type switch
+        {
+            "InputLayer" => new Input(c["shape"].Split(',').Select(I).ToArray()) { Name = name },
+            "Rescaling" => new Rescaling(F(c["scale"]), F(c["offset"]), name),
+            "Conv2D" => new Conv2D(I(c["filters"]), P(c["kernel_size"]), P(c["strides"]), Pad(c["padding"]), ActivationOps.Parse(c["activation"]), B(c["use_bias"]), name),
+            "MaxPooling2D" => new MaxPooling2D(P(c["pool_size"]), P(c["strides"]), Pad(c["padding"]), name),
+            "AveragePooling2D" => new AveragePooling2D(P(c["pool_size"]), P(c["strides"]), Pad(c["padding"]), name),
+            "GlobalAveragePooling2D" => new GlobalAveragePooling2D(name),
+            "Flatten" => new Flatten(name),
+            "Dense" => new Dense(I(c["units"]), ActivationOps.Parse(c["activation"]), B(c["use_bias"]), name),
+            "ReLU" => new ReLU(name),
+            "Tanh" => new Tanh(name),
+            "Softmax" => new Softmax(name),
+            _ => throw new ArgumentException($"unknown layer type '{type}'"),
+        };
+    }
+}
