@@ -1,0 +1,222 @@
+using ConvNet.Onnx.Protobuf;
+using Google.Protobuf;
+using static ConvNet.Onnx.OnnxGraphBuilder;
+
+namespace ConvNet.Onnx;
+
+/// <summary>
+/// Writes ConvNet models as ONNX files that ONNX Runtime (or any ONNX backend) runs with the same results.
+/// <list type="bullet">
+/// <item>Image tensors are NCHW inside the graph. With <see cref="OnnxLayout.Nhwc"/> (the default) the graph takes and
+/// returns NHWC like ConvNet and transposes at its edges; with <see cref="OnnxLayout.Nchw"/> it takes and returns NCHW.</item>
+/// <item><see cref="Flatten"/> keeps ConvNet's NHWC order (a Transpose to NHWC precedes the ONNX Flatten), so the
+/// following <see cref="Dense"/> kernel is written unchanged as a Gemm.</item>
+/// <item>Keras/TF <see cref="Padding.Same"/> is written as explicit <c>pads</c> with the odd pixel at the end (bottom/right), as TF does.</item>
+/// <item>Conv2D kernels (KH, KW, C, F) are written as (F, C, KH, KW); Dense kernels (in, out) as Gemm's B.</item>
+/// </list>
+/// The batch dimension is symbolic (<c>N</c>). Weights are float32 in little-endian <c>raw_data</c>.
+/// </summary>
+public static class OnnxExporter
+{
+    /// <summary>Lowest opset written (Softmax has single-axis semantics from opset 13 on).</summary>
+    public const int MinOpset = 13;
+    /// <summary>Highest opset written (the onnx.proto this package is generated from is ONNX 1.12, opset 17).</summary>
+    public const int MaxOpset = 17;
+
+    /// <summary>Writes <paramref name="model"/> (built, e.g. from an <see cref="Input"/> layer) to <paramref name="path"/> as an ONNX model.</summary>
+    /// <param name="model">The model; it must be built so that every shape and weight is known.</param>
+    /// <param name="path">The .onnx file to write (replaced atomically).</param>
+    /// <param name="opset">ONNX default-domain opset, <see cref="MinOpset"/> to <see cref="MaxOpset"/>.</param>
+    /// <param name="layout">Layout of the graph's image input and outputs; see <see cref="OnnxLayout"/>.</param>
+    /// <exception cref="NotSupportedException">A layer or option has no ONNX form; the message names the layer.</exception>
+    public static void Save(Sequential model, string path, int opset = 17, OnnxLayout layout = OnnxLayout.Nhwc)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var bytes = ToBytes(model, opset, layout);
+        var tmp = path + ".tmp";
+        File.WriteAllBytes(tmp, bytes);
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    /// <summary>The ONNX model as protobuf bytes (what <see cref="Save"/> writes).</summary>
+    /// <inheritdoc cref="Save" path="/param"/>
+    public static byte[] ToBytes(Sequential model, int opset = 17, OnnxLayout layout = OnnxLayout.Nhwc) => Export(model, opset, layout).ToByteArray();
+
+    internal static ModelProto Export(Sequential model, int opset, OnnxLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (opset is < MinOpset or > MaxOpset)
+            throw new ArgumentOutOfRangeException(nameof(opset), $"ONNX export: opset {opset} is not supported; use {MinOpset} to {MaxOpset}.");
+        if (!Enum.IsDefined(layout)) throw new ArgumentOutOfRangeException(nameof(layout), $"ONNX export: unknown layout {layout}.");
+        if (!model.IsBuilt)
+            throw new InvalidOperationException($"ONNX export: model '{model.Name}' is not built; start it with an Input layer or call Build(height, width, channels) first.");
+
+        var b = new OnnxGraphBuilder(model.Name);
+        var emitter = new LayerEmitter(b, layout);
+        var x = emitter.GraphInput("input", model.InputShape!);
+        foreach (var layer in model.Layers) x = emitter.Emit(layer, x);
+        emitter.GraphOutput(x, "output");
+
+        var m = new ModelProto
+        {
+            IrVersion = 8,
+            ProducerName = "ConvNet.Onnx",
+            ProducerVersion = typeof(OnnxExporter).Assembly.GetName().Version?.ToString() ?? "",
+            Graph = b.Graph,
+        };
+        m.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
+        return m;
+    }
+}
+
+/// <summary>A value of the graph being written: its ONNX name, ConvNet per-sample shape (NHWC) and whether the ONNX tensor is NCHW.</summary>
+internal readonly record struct OnnxValue(string Name, int[] Shape, bool Nchw)
+{
+    /// <summary>True for per-sample (H, W, C) values: those have a layout.</summary>
+    public bool IsImage => Shape.Length == 3;
+}
+
+/// <summary>Emits the ONNX nodes of one ConvNet layer at a time.</summary>
+internal sealed class LayerEmitter(OnnxGraphBuilder b, OnnxLayout layout)
+{
+    public OnnxValue GraphInput(string name, IReadOnlyList<int> shape)
+    {
+        var s = shape.ToArray();
+        bool nchw = s.Length == 3 && layout == OnnxLayout.Nchw;
+        b.Graph.Input.Add(FloatValue(b.Reserve(name), OnnxDims(s, nchw)));
+        return new OnnxValue(name, s, nchw);
+    }
+
+    public void GraphOutput(OnnxValue x, string name)
+    {
+        x = layout == OnnxLayout.Nchw ? ToNchw(x) : ToNhwc(x);
+        // The output gets a stable name through an Identity (the value may also be a graph input).
+        var y = b.Node("Identity", name, [x.Name]);
+        b.Graph.Output.Add(FloatValue(y, OnnxDims(x.Shape, x.Nchw)));
+    }
+
+    private static long?[] OnnxDims(int[] s, bool nchw) =>
+        nchw ? [null, s[2], s[0], s[1]] : [null, .. s.Select(d => (long?)d)];
+
+    public OnnxValue ToNchw(OnnxValue x) => !x.IsImage || x.Nchw ? x
+        : x with { Name = b.Node("Transpose", x.Name + "_nchw", [x.Name], Ints("perm", 0, 3, 1, 2)), Nchw = true };
+
+    public OnnxValue ToNhwc(OnnxValue x) => !x.IsImage || !x.Nchw ? x
+        : x with { Name = b.Node("Transpose", x.Name + "_nhwc", [x.Name], Ints("perm", 0, 2, 3, 1)), Nchw = false };
+
+    public OnnxValue Emit(Layer layer, OnnxValue x)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        var outShape = layer.OutputShape?.ToArray()
+            ?? throw new InvalidOperationException($"ONNX export: layer '{layer.Name}' ({layer.TypeName}) is not built.");
+        string n = layer.Name.Length > 0 ? layer.Name : layer.TypeName.ToLowerInvariant();
+        switch (layer)
+        {
+            case Input:
+                return x;
+            case Rescaling r:
+            {
+                var y = x.Name;
+                if (r.Scale != 1f) y = b.Node("Mul", n, [y, b.Initializer(n + "/scale", [r.Scale])]);
+                if (r.Offset != 0f) y = b.Node("Add", n, [y, b.Initializer(n + "/offset", [r.Offset])]);
+                if (y == x.Name) y = b.Node("Identity", n, [y]);
+                return x with { Name = y };
+            }
+            case Conv2D c:
+            {
+                x = ToNchw(x);
+                int kh = c.KernelSize.Height, kw = c.KernelSize.Width, ch = x.Shape[2], f = c.Filters;
+                var w = b.Initializer(n + "/kernel", KernelToOihw(c.Kernel!.Value.Span, kh, kw, ch, f), f, ch, kh, kw);
+                string[] inputs = c.UseBias ? [x.Name, w, b.Initializer(n + "/bias", c.Bias!.Value.Span, f)] : [x.Name, w];
+                var (pt, pb) = Pads(x.Shape[0], kh, c.Strides.Height, c.Padding);
+                var (pl, pr) = Pads(x.Shape[1], kw, c.Strides.Width, c.Padding);
+                var y = b.Node("Conv", n, inputs,
+                    Ints("kernel_shape", kh, kw), Ints("strides", c.Strides.Height, c.Strides.Width),
+                    Ints("pads", pt, pl, pb, pr), Ints("dilations", 1, 1), Int("group", 1));
+                return Activate(c.Activation, new OnnxValue(y, outShape, true), n, layer);
+            }
+            case MaxPooling2D or AveragePooling2D:
+            {
+                var p = (Pooling2D)layer;
+                x = ToNchw(x);
+                var (pt, pb) = Pads(x.Shape[0], p.PoolSize.Height, p.Strides.Height, p.Padding);
+                var (pl, pr) = Pads(x.Shape[1], p.PoolSize.Width, p.Strides.Width, p.Padding);
+                // TF's Same pooling ignores the padded positions: MaxPool's pads are -inf, AveragePool's count_include_pad = 0.
+                var attrs = new List<AttributeProto>
+                {
+                    Ints("kernel_shape", p.PoolSize.Height, p.PoolSize.Width), Ints("strides", p.Strides.Height, p.Strides.Width),
+                    Ints("pads", pt, pl, pb, pr),
+                };
+                if (layer is AveragePooling2D) attrs.Add(Int("count_include_pad", 0));
+                var y = b.Node(layer is MaxPooling2D ? "MaxPool" : "AveragePool", n, [x.Name], [.. attrs]);
+                return new OnnxValue(y, outShape, true);
+            }
+            case GlobalAveragePooling2D:
+            {
+                x = ToNchw(x);
+                var y = b.Node("GlobalAveragePool", n, [x.Name]);
+                y = b.Node("Flatten", n + "_flat", [y], Int("axis", 1));
+                return new OnnxValue(y, outShape, false);
+            }
+            case Flatten:
+            {
+                // ConvNet flattens in NHWC order; Dense weights were trained against that order.
+                x = ToNhwc(x);
+                var y = b.Node("Flatten", n, [x.Name], Int("axis", 1));
+                return new OnnxValue(y, outShape, false);
+            }
+            case Dense d:
+            {
+                if (x.Shape.Length != 1) throw Unsupported(layer, $"input of rank {x.Shape.Length + 1} (only (N, features) is written as Gemm)");
+                var w = b.Initializer(n + "/kernel", d.Kernel!.Value.Span, x.Shape[0], d.Units);
+                var bias = d.UseBias ? b.Initializer(n + "/bias", d.Bias!.Value.Span, d.Units) : b.Initializer(n + "/bias", new float[d.Units], d.Units);
+                var y = b.Node("Gemm", n, [x.Name, w, bias]);
+                return Activate(d.Activation, new OnnxValue(y, outShape, false), n, layer);
+            }
+            case ReLU: return Activate(Activation.Relu, x, n, layer, standalone: true);
+            case Tanh: return Activate(Activation.Tanh, x, n, layer, standalone: true);
+            case Softmax: return Activate(Activation.Softmax, x, n, layer, standalone: true);
+            default:
+                throw Unsupported(layer, "this layer type has no ONNX export yet");
+        }
+    }
+
+    private OnnxValue Activate(Activation a, OnnxValue x, string n, Layer layer, bool standalone = false)
+    {
+        string stem = standalone ? n : n + "/" + a.ToString().ToLowerInvariant();
+        string y = a switch
+        {
+            Activation.None => x.Name,
+            Activation.Relu => b.Node("Relu", stem, [x.Name]),
+            Activation.Tanh => b.Node("Tanh", stem, [x.Name]),
+            // ConvNet's softmax is over the last (channel) axis, which is axis 1 of an NCHW tensor.
+            Activation.Softmax => b.Node("Softmax", stem, [x.Name], Int("axis", x.IsImage && x.Nchw ? 1 : -1)),
+            _ => throw Unsupported(layer, $"activation {a}"),
+        };
+        return x with { Name = y };
+    }
+
+    /// <summary>ONNX begin/end pads of one axis: none for Valid; for Same TF's split with the odd pixel at the end.</summary>
+    internal static (long Begin, long End) Pads(int input, int kernel, int stride, Padding padding)
+    {
+        if (padding == Padding.Valid) return (0, 0);
+        int o = (input + stride - 1) / stride;
+        int total = Math.Max((o - 1) * stride + kernel - input, 0);
+        return (total / 2, total - total / 2);
+    }
+
+    /// <summary>(KH, KW, C, F) → (F, C, KH, KW).</summary>
+    internal static float[] KernelToOihw(ReadOnlySpan<float> k, int kh, int kw, int c, int f)
+    {
+        var o = new float[k.Length];
+        for (int y = 0; y < kh; y++)
+            for (int x = 0; x < kw; x++)
+                for (int i = 0; i < c; i++)
+                    for (int j = 0; j < f; j++)
+                        o[((j * c + i) * kh + y) * kw + x] = k[((y * kw + x) * c + i) * f + j];
+        return o;
+    }
+
+    private static NotSupportedException Unsupported(Layer layer, string why) =>
+        new($"ONNX export: layer '{layer.Name}' ({layer.TypeName}) cannot be written: {why}.");
+}

@@ -1,0 +1,133 @@
+namespace ConvNet.Onnx.Tests;
+
+/// <summary>
+/// Export → ONNX Runtime: ORT's outputs on exported random-weight models equal ConvNet's Predict within
+/// 1e-4 relative (max |ORT − ConvNet| / max |ConvNet|), for both graph layouts.
+/// </summary>
+public class ExportTests
+{
+    internal const double Tolerance = 1e-4;
+
+    public static TheoryData<string> Models => new(ModelNames);
+
+    internal static readonly string[] ModelNames =
+    [
+        "conv-valid", "conv-same-stride2-even", "conv-same-stride2-odd", "conv-rect-kernel-strides", "conv-nobias-tanh",
+        "conv-softmax", "maxpool-same", "maxpool-3x3-stride2", "avgpool-same", "avgpool-valid", "gap-dense", "flatten-dense",
+        "dense-only", "rescaling-offset", "relu-tanh-softmax-layers", "conv-output-image", "mandarin", "lenet5",
+    ];
+
+    internal static Sequential Build(string name) => name switch
+    {
+        "conv-valid" => new(new Input(9, 7, 3), new Conv2D(4, 3), new Flatten(), new Dense(5)),
+        "conv-same-stride2-even" => new(new Input(8, 8, 2), new Conv2D(5, 3, strides: 2, padding: Padding.Same, activation: Activation.Relu), new Flatten(), new Dense(3)),
+        "conv-same-stride2-odd" => new(new Input(9, 11, 2), new Conv2D(5, 4, strides: 2, padding: Padding.Same), new Flatten(), new Dense(3)),
+        "conv-rect-kernel-strides" => new(new Input(12, 10, 3), new Conv2D(6, (3, 5), (2, 3), Padding.Same, Activation.Relu), new Conv2D(4, (2, 1), (1, 2)), new Flatten(), new Dense(4)),
+        "conv-nobias-tanh" => new(new Input(7, 7, 2), new Conv2D(3, 3, padding: Padding.Same, activation: Activation.Tanh, useBias: false), new Flatten(), new Dense(2, useBias: false)),
+        "conv-softmax" => new(new Input(6, 5, 2), new Conv2D(4, 3, padding: Padding.Same, activation: Activation.Softmax)),
+        "maxpool-same" => new(new Input(9, 7, 3), new MaxPooling2D(2, padding: Padding.Same), new Flatten()),
+        "maxpool-3x3-stride2" => new(new Input(10, 11, 2), new Conv2D(3, 1), new MaxPooling2D(3, 2, Padding.Same), new MaxPooling2D((2, 3), (1, 2)), new Flatten()),
+        "avgpool-same" => new(new Input(9, 7, 3), new AveragePooling2D(3, 2, Padding.Same), new Flatten()),
+        "avgpool-valid" => new(new Input(8, 9, 2), new AveragePooling2D((2, 3)), new Flatten(), new Dense(3, Activation.Softmax)),
+        "gap-dense" => new(new Input(6, 6, 3), new Conv2D(8, 3, activation: Activation.Relu), new GlobalAveragePooling2D(), new Dense(4, Activation.Tanh)),
+        "flatten-dense" => new(new Input(5, 4, 3), new Flatten(), new Dense(6, Activation.Relu), new Dense(3)),
+        "dense-only" => new(new Input(10), new Dense(7, Activation.Relu), new Dense(3, Activation.Softmax)),
+        "rescaling-offset" => new(new Input(6, 6, 2), new Rescaling(1f / 127.5f, -1f), new Conv2D(3, 3), new Flatten()),
+        "relu-tanh-softmax-layers" => new(new Input(6, 6, 2), new Conv2D(4, 3), new ReLU(), new Conv2D(4, 1), new Tanh(), new Softmax(), new Flatten(), new Dense(3), new Softmax()),
+        "conv-output-image" => new(new Input(7, 9, 2), new Conv2D(3, 3, strides: 2, padding: Padding.Same)),
+        // The lecture's model (849,977 parameters) and LeNet-5, as in the demo's ModelZoo.
+        "mandarin" => new(new Input(80, 80, 1), new Rescaling(1f / 255),
+            new Conv2D(16, 3, padding: Padding.Same, activation: Activation.Relu), new MaxPooling2D(),
+            new Conv2D(32, 3, padding: Padding.Same, activation: Activation.Relu), new MaxPooling2D(),
+            new Conv2D(64, 3, padding: Padding.Same, activation: Activation.Relu), new MaxPooling2D(),
+            new Flatten(), new Dense(128, Activation.Relu), new Dense(57)),
+        "lenet5" => new(new Input(32, 32, 1), new Rescaling(1f / 255),
+            new Conv2D(6, 5, activation: Activation.Tanh), new AveragePooling2D(2),
+            new Conv2D(16, 5, activation: Activation.Tanh), new AveragePooling2D(2),
+            new Conv2D(120, 5, activation: Activation.Tanh), new Flatten(), new Dense(84, Activation.Tanh), new Dense(10)),
+        _ => throw new ArgumentException(name),
+    };
+
+    /// <summary>A built model with random weights and biases, and a random batch of 3 (pixel-range input where the model rescales).</summary>
+    internal static (Sequential Model, Tensor X) Case(string name)
+    {
+        var model = Build(name);
+        model.Threads = 1;
+        TestData.RandomizeWeights(model, seed: name.Length, scale: name is "mandarin" or "lenet5" ? 0.1f : 0.5f);
+        bool pixels = model.Layers.Any(l => l is Rescaling r && r.Scale < 0.1f);
+        var shape = new[] { 3 }.Concat(model.InputShape!).ToArray();
+        var x = new Tensor(TestData.Random(shape.Skip(1).Aggregate(3, (a, d) => a * d), seed: 7, pixels ? 0 : -1, pixels ? 255 : 1), shape);
+        return (model, x);
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Nhwc_graph_matches_ConvNet(string name)
+    {
+        var (model, x) = Case(name);
+        var expected = model.Predict(x);
+        var (actual, dims) = Ort.Run(OnnxExporter.ToBytes(model), x.ToArray(), x.Shape.ToArray());
+        Assert.Equal(expected.Shape.ToArray(), dims);
+        var (rel, abs) = Ort.Diff(actual, expected.Span);
+        Assert.True(rel <= Tolerance, $"{name}: max rel {rel:E2} (abs {abs:E2})");
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Nchw_graph_matches_ConvNet(string name)
+    {
+        var (model, x) = Case(name);
+        var expected = model.Predict(x);
+        var s = x.Shape.ToArray();
+        float[] input = x.ToArray();
+        int[] dims = s;
+        if (s.Length == 4)
+        {
+            input = TestData.NhwcToNchw(input, s[0], s[1], s[2], s[3]);
+            dims = [s[0], s[3], s[1], s[2]];
+        }
+        var (actual, outDims) = Ort.Run(OnnxExporter.ToBytes(model, layout: OnnxLayout.Nchw), input, dims);
+        var e = expected.Shape.ToArray();
+        if (e.Length == 4)
+        {
+            Assert.Equal(new[] { e[0], e[3], e[1], e[2] }, outDims);
+            actual = TestData.NchwToNhwc(actual, e[0], e[3], e[1], e[2]);
+        }
+        else Assert.Equal(e, outDims);
+        var (rel, abs) = Ort.Diff(actual, expected.Span);
+        Assert.True(rel <= Tolerance, $"{name}: max rel {rel:E2} (abs {abs:E2})");
+    }
+
+    [Fact]
+    public void Same_padding_puts_the_odd_pixel_at_the_end_like_TF()
+    {
+        Assert.Equal((0L, 1L), LayerEmitter.Pads(8, 3, 2, Padding.Same));   // out 4: total 1 → bottom/right
+        Assert.Equal((1L, 1L), LayerEmitter.Pads(9, 3, 2, Padding.Same));   // out 5: total 2
+        Assert.Equal((1L, 2L), LayerEmitter.Pads(9, 4, 2, Padding.Same));   // total 3
+        Assert.Equal((2L, 3L), LayerEmitter.Pads(224, 7, 2, Padding.Same)); // the ResNet stem in TF (CNTK's file has 3, 2)
+        Assert.Equal((0L, 0L), LayerEmitter.Pads(9, 4, 2, Padding.Valid));
+    }
+
+    [Fact]
+    public void Unbuilt_model_and_bad_opset_are_refused()
+    {
+        var unbuilt = new Sequential(new Conv2D(2, 3));
+        Assert.Contains("not built", Assert.Throws<InvalidOperationException>(() => OnnxExporter.ToBytes(unbuilt)).Message);
+        var (model, _) = Case("dense-only");
+        Assert.Contains("opset 9", Assert.Throws<ArgumentOutOfRangeException>(() => OnnxExporter.ToBytes(model, opset: 9)).Message);
+    }
+
+    [Fact]
+    public void Save_writes_a_file_ORT_loads()
+    {
+        var (model, x) = Case("gap-dense");
+        var path = Path.Combine(Path.GetTempPath(), $"convnet-onnx-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            OnnxExporter.Save(model, path);
+            var (actual, _) = Ort.Run(path, x.ToArray(), x.Shape.ToArray());
+            Assert.True(Ort.Diff(actual, model.Predict(x).Span).Relative <= Tolerance);
+        }
+        finally { File.Delete(path); }
+    }
+}
