@@ -42,6 +42,9 @@ public static class OnnxExporter
     /// <inheritdoc cref="Save" path="/param"/>
     public static byte[] ToBytes(Sequential model, int opset = 17, OnnxLayout layout = OnnxLayout.Nhwc) => Export(model, opset, layout).ToByteArray();
 
+    /// <summary>metadata_props key holding the input layout (NHWC or NCHW) of a model written by ConvNet.</summary>
+    internal const string InputLayoutKey = "convnet.input_layout";
+
     internal static ModelProto Export(Sequential model, int opset, OnnxLayout layout)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -65,6 +68,8 @@ public static class OnnxExporter
             Graph = b.Graph,
         };
         m.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
+        // Tells ConvNet's importer the input layout even where no Transpose shows it (e.g. Input → Flatten → Dense).
+        m.MetadataProps.Add(new StringStringEntryProto { Key = InputLayoutKey, Value = layout == OnnxLayout.Nhwc ? "NHWC" : "NCHW" });
         return m;
     }
 }
@@ -169,8 +174,8 @@ internal sealed class LayerEmitter(OnnxGraphBuilder b, OnnxLayout layout)
             {
                 if (x.Shape.Length != 1) throw Unsupported(layer, $"input of rank {x.Shape.Length + 1} (only (N, features) is written as Gemm)");
                 var w = b.Initializer(n + "/kernel", d.Kernel!.Value.Span, x.Shape[0], d.Units);
-                var bias = d.UseBias ? b.Initializer(n + "/bias", d.Bias!.Value.Span, d.Units) : b.Initializer(n + "/bias", new float[d.Units], d.Units);
-                var y = b.Node("Gemm", n, [x.Name, w, bias]);
+                string[] inputs = d.UseBias ? [x.Name, w, b.Initializer(n + "/bias", d.Bias!.Value.Span, d.Units)] : [x.Name, w];
+                var y = b.Node("Gemm", n, inputs);
                 return Activate(d.Activation, new OnnxValue(y, outShape, false), n, layer);
             }
             case ReLU: return Activate(Activation.Relu, x, n, layer, standalone: true);

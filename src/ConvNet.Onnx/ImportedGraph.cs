@@ -1,0 +1,162 @@
+using System.Numerics.Tensors;
+
+namespace ConvNet.Onnx;
+
+/// <summary>One step of an imported graph, in ConvNet's NHWC terms; <see cref="Inputs"/> and <see cref="Output"/> are value ids.</summary>
+internal abstract class Step
+{
+    public required string Name { get; set; }
+    public required int[] Inputs { get; init; }
+    public int Output { get; set; }
+}
+
+/// <summary>Conv2D with kernel (KH, KW, C, F).</summary>
+internal sealed class ConvStep : Step
+{
+    public required float[] Kernel { get; set; }
+    public float[]? Bias { get; set; }
+    public int KH, KW, C, F, SH, SW;
+    public Padding Padding;
+    public Activation Activation;
+}
+
+/// <summary>Dense with kernel (in, out).</summary>
+internal sealed class DenseStep : Step
+{
+    public required float[] Kernel { get; set; }
+    public float[]? Bias { get; set; }
+    public int In, Out;
+    public Activation Activation;
+}
+
+internal sealed class PoolStep : Step
+{
+    public bool Max;
+    public int KH, KW, SH, SW;
+    public Padding Padding;
+}
+
+internal sealed class GlobalAveragePoolStep : Step;
+internal sealed class FlattenStep : Step;
+internal sealed class ActivationStep : Step { public Activation Activation; }
+internal sealed class RescaleStep : Step { public float Scale = 1f, Offset; }
+/// <summary>Elementwise sum of two values of the same shape.</summary>
+internal sealed class AddStep : Step;
+/// <summary>Zero padding of an image (the layer ZeroPadding2D does this once ConvNet.Core has it).</summary>
+internal sealed class ZeroPadStep : Step { public int Top, Bottom, Left, Right; }
+
+/// <summary>
+/// The result of converting an ONNX graph: steps in topological order over NHWC values. It becomes a
+/// <see cref="Sequential"/> when it is a chain of layers ConvNet.Core has, and otherwise runs here (inference only)
+/// with ConvNet's own layers for the convolutions, pools and dense layers.
+/// </summary>
+internal sealed class ImportedGraph
+{
+    private Layer?[]? _layers;
+
+    public required string Name { get; init; }
+    public required int[] InputShape { get; init; }
+    public required int[] OutputShape { get; init; }
+    public required int InputId { get; init; }
+    public required int OutputId { get; init; }
+    public required int ValueCount { get; init; }
+    public required List<Step> Steps { get; init; }
+
+    /// <summary>Shape (per sample, NHWC) of every value id, filled by the converter.</summary>
+    public required Dictionary<int, int[]> Shapes { get; init; }
+
+    /// <summary>True when every step is one ConvNet layer applied to the previous step's output.</summary>
+    public bool IsChain
+    {
+        get
+        {
+            int current = InputId;
+            foreach (var s in Steps)
+            {
+                if (s.Inputs.Length != 1 || s.Inputs[0] != current || s is AddStep or ZeroPadStep) return false;
+                current = s.Output;
+            }
+            return current == OutputId;
+        }
+    }
+
+    /// <summary>A ConvNet layer for a step (built, weights set), or null for the steps that have no ConvNet.Core layer yet.</summary>
+    public static Layer? ToLayer(Step s, int[] inputShape)
+    {
+        Layer? layer = s switch
+        {
+            ConvStep c => new Conv2D(c.F, (c.KH, c.KW), (c.SH, c.SW), c.Padding, c.Activation, c.Bias is not null, c.Name),
+            DenseStep d => new Dense(d.Out, d.Activation, d.Bias is not null, d.Name),
+            PoolStep { Max: true } p => new MaxPooling2D((p.KH, p.KW), (p.SH, p.SW), p.Padding, p.Name),
+            PoolStep p => new AveragePooling2D((p.KH, p.KW), (p.SH, p.SW), p.Padding, p.Name),
+            GlobalAveragePoolStep => new GlobalAveragePooling2D(s.Name),
+            FlattenStep => new Flatten(s.Name),
+            ActivationStep { Activation: Activation.Relu } => new ReLU(s.Name),
+            ActivationStep { Activation: Activation.Tanh } => new Tanh(s.Name),
+            ActivationStep { Activation: Activation.Softmax } => new Softmax(s.Name),
+            RescaleStep r => new Rescaling(r.Scale, r.Offset, r.Name),
+            _ => null,
+        };
+        if (layer is null) return null;
+        layer.Build(inputShape);
+        switch (s)
+        {
+            case ConvStep c:
+                c.Kernel.CopyTo(((Conv2D)layer).Kernel!.Value.Span);
+                c.Bias?.CopyTo(((Conv2D)layer).Bias!.Value.Span);
+                break;
+            case DenseStep d:
+                d.Kernel.CopyTo(((Dense)layer).Kernel!.Value.Span);
+                d.Bias?.CopyTo(((Dense)layer).Bias!.Value.Span);
+                break;
+        }
+        return layer;
+    }
+
+    /// <summary>The graph as a <see cref="Sequential"/> (requires <see cref="IsChain"/>).</summary>
+    public Sequential ToSequential()
+    {
+        var layers = new List<Layer> { new Input(InputShape) };
+        foreach (var s in Steps) layers.Add(ToLayer(s, Shapes[s.Inputs[0]])!);
+        return new Sequential([.. layers]) { Name = Name };
+    }
+
+    /// <summary>Runs the graph on a batch (N, …input shape) in inference mode; returns a new tensor (N, …output shape).</summary>
+    public Tensor Predict(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        _layers ??= Steps.Select(s => ToLayer(s, Shapes[s.Inputs[0]])).ToArray();
+        var values = new Tensor?[ValueCount];
+        values[InputId] = x;
+        for (int i = 0; i < Steps.Count; i++)
+        {
+            var s = Steps[i];
+            var a = values[s.Inputs[0]]!;
+            values[s.Output] = s switch
+            {
+                AddStep => Add(a, values[s.Inputs[1]]!),
+                ZeroPadStep z => Pad(a, z),
+                _ => _layers[i]!.Forward(a, training: false),
+            };
+        }
+        return values[OutputId]!.Clone();
+    }
+
+    private static Tensor Add(Tensor a, Tensor b)
+    {
+        var y = new Tensor(a.Shape);
+        TensorPrimitives.Add(a.Span, b.Span, y.Span);
+        return y;
+    }
+
+    private static Tensor Pad(Tensor x, ZeroPadStep z)
+    {
+        int n = x.Shape[0], h = x.Shape[1], w = x.Shape[2], c = x.Shape[3];
+        int oh = h + z.Top + z.Bottom, ow = w + z.Left + z.Right;
+        var y = new Tensor(n, oh, ow, c);
+        for (int b = 0; b < n; b++)
+            for (int r = 0; r < h; r++)
+                x.Span.Slice(((b * h + r) * w) * c, w * c).CopyTo(y.Span.Slice(((b * oh + r + z.Top) * ow + z.Left) * c, w * c));
+        return y;
+    }
+}
