@@ -39,7 +39,10 @@ internal sealed class OnnxFile
         ArgumentException.ThrowIfNullOrEmpty(path);
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
-        catch (FileNotFoundException) { throw new FileNotFoundException($"ONNX file '{path}' was not found.", path); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new FileNotFoundException($"ONNX file '{path}' was not found.", path, e);
+        }
         return Parse(bytes, path);
     }
 

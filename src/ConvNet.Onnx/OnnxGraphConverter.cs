@@ -116,6 +116,8 @@ internal sealed class OnnxGraphConverter
                 throw new NotSupportedException($"ONNX file '{_file.Source}': graph input '{i.Name}' dimension {d} is '{dims[d].DimParam}{(dims[d].HasDimValue ? dims[d].DimValue.ToString(System.Globalization.CultureInfo.InvariantCulture) : "")}'; every dimension but the batch must be a fixed positive size.");
             sizes[d - 1] = (int)dims[d].DimValue;
         }
+        if (sizes.Aggregate(1L, (a, d) => a * d) > int.MaxValue / 16)
+            throw new NotSupportedException($"ONNX file '{_file.Source}': graph input '{i.Name}' has {sizes.Aggregate(1L, (a, d) => a * d)} values per sample; too large.");
         Val v;
         if (sizes.Length == 3)
         {

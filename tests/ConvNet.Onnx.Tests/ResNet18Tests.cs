@@ -1,0 +1,103 @@
+using System.Reflection;
+using Xunit.Abstractions;
+
+namespace ConvNet.Onnx.Tests;
+
+/// <summary>
+/// The ImageNet ResNet-18 of Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1 (CNTK 2.6, opset 8), imported and run by
+/// ConvNet (NHWC) against ONNX Runtime running the original file (NCHW), on five drawn 224×224 images.
+/// </summary>
+public class ResNet18Tests(ITestOutputHelper output)
+{
+    internal static string ModelsDir => typeof(ResNet18Tests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "DnnImageModels").Value!;
+    internal static string ResNet18Path => Path.Combine(ModelsDir, "ResNet18Onnx", "ResNet18.onnx");
+    internal static string PreprocessPath => Path.Combine(ModelsDir, "ResNetPrepOnnx", "ResNetPreprocess.onnx");
+
+    private static readonly Lazy<ImportedGraph> Graph = new(() => OnnxImporter.LoadGraph(ResNet18Path));
+
+    /// <summary>Five deterministic drawn RGB images (0–255), NHWC: gradient, checkerboard, rings, stripes, a disc on a sky.</summary>
+    internal static Tensor Images()
+    {
+        const int S = 224;
+        var t = new Tensor(5, S, S, 3);
+        var d = t.Span;
+        for (int y = 0; y < S; y++)
+            for (int x = 0; x < S; x++)
+            {
+                (float, float, float)[] px =
+                [
+                    (x * 255f / S, y * 255f / S, 128f),
+                    ((x / 28 + y / 28) % 2 == 0 ? (230f, 40f, 40f) : (20f, 20f, 200f)),
+                    (MathF.Sin(MathF.Sqrt((x - 112f) * (x - 112f) + (y - 112f) * (y - 112f)) / 6f) > 0 ? (250f, 220f, 30f) : (10f, 90f, 10f)),
+                    ((x + 2 * y) % 40 < 20 ? (200f, 200f, 200f) : (60f, 30f, 10f)),
+                    ((x - 90f) * (x - 90f) + (y - 130f) * (y - 130f) < 50 * 50 ? (240f, 140f, 20f) : (100f + y * 0.5f, 150f + y * 0.3f, 235f)),
+                ];
+                for (int i = 0; i < 5; i++)
+                {
+                    int o = ((i * S + y) * S + x) * 3;
+                    (d[o], d[o + 1], d[o + 2]) = px[i];
+                }
+            }
+        return t;
+    }
+
+    [Fact]
+    public void The_file_has_the_expected_graph()
+    {
+        var f = OnnxFile.Read(ResNet18Path);
+        Assert.Equal(8, f.Opset);
+        Assert.Equal("Input247", f.Input.Name);
+        var counts = f.Nodes.GroupBy(n => n.OpType).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(22, counts["Conv"]);
+        Assert.Equal(22, counts["BatchNormalization"]);
+        Assert.Equal(19, counts["Relu"]);
+        Assert.Equal(9, counts["Add"]);
+        var g = Graph.Value;
+        Assert.Equal([224, 224, 3], g.InputShape);
+        Assert.Equal([1, 1, 512], g.OutputShape);
+        // Every BatchNormalization folded: 22 convolutions with bias; explicit zero padding before the stem, the max pool and the 3 stride-2 3×3 convs.
+        Assert.Equal(22, g.Steps.OfType<ConvStep>().Count(c => c.Bias is not null));
+        Assert.Equal(5, g.Steps.OfType<ZeroPadStep>().Count());
+        Assert.Equal(9, g.Steps.OfType<AddStep>().Count());
+        Assert.Contains("Add of two tensors", Assert.Throws<NotSupportedException>(() => OnnxImporter.Load(ResNet18Path)).Message);
+    }
+
+    [Fact]
+    public void Preprocessing_matches_ResNetPreprocess_onnx_in_ORT()
+    {
+        var prep = MeanImagePreprocessing.Load(PreprocessPath);
+        Assert.True(prep.ReversesChannels);
+        Assert.Equal([224, 224, 3], prep.Mean.Shape.ToArray());
+        var images = Images();
+        var ours = prep.Apply(images);
+        var (ort, dims) = Ort.Run(PreprocessPath, TestData.NhwcToNchw(images.Span.Slice(0, 224 * 224 * 3), 1, 224, 224, 3), [1, 3, 224, 224]);
+        Assert.Equal([1, 3, 224, 224], dims);
+        var expected = TestData.NchwToNhwc(ort, 1, 3, 224, 224);
+        Assert.Equal(expected, ours.Span.Slice(0, expected.Length).ToArray()); // one subtraction per value: exact
+    }
+
+    [Fact]
+    public void Features_match_ORT_on_five_drawn_images()
+    {
+        var prep = MeanImagePreprocessing.Load(PreprocessPath);
+        var x = prep.Apply(Images());
+        var ours = Graph.Value.Predict(x);
+        Assert.Equal([5, 1, 1, 512], ours.Shape.ToArray());
+        double worstRel = 0, worstAbs = 0;
+        using var options = new Microsoft.ML.OnnxRuntime.SessionOptions { IntraOpNumThreads = 2 };
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(ResNet18Path, options);
+        for (int i = 0; i < 5; i++)
+        {
+            var sample = x.Span.Slice(i * 224 * 224 * 3, 224 * 224 * 3);
+            var (ort, dims) = Ort.Run(session, TestData.NhwcToNchw(sample, 1, 224, 224, 3), [1, 3, 224, 224]);
+            Assert.Equal([1, 512, 1, 1], dims);
+            var (rel, abs) = Ort.Diff(ours.Span.Slice(i * 512, 512), ort);
+            output.WriteLine($"image {i}: max |ConvNet − ORT| = {abs:E3}, relative to max |ORT| = {ort.Max(MathF.Abs):F3}: {rel:E3}");
+            worstRel = Math.Max(worstRel, rel);
+            worstAbs = Math.Max(worstAbs, abs);
+        }
+        output.WriteLine($"ResNet-18, 5 images: max abs {worstAbs:E3}, max rel {worstRel:E3}");
+        Assert.True(worstRel <= 1e-4, $"max rel {worstRel:E2} (abs {worstAbs:E2})");
+    }
+}
