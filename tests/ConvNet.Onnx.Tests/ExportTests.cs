@@ -66,7 +66,14 @@ public class ExportTests
     {
         var (model, x) = Case(name);
         var expected = model.Predict(x);
-        var (actual, dims) = Ort.Run(OnnxExporter.ToBytes(model), x.ToArray(), x.Shape.ToArray());
+        var bytes = OnnxExporter.ToBytes(model);
+        // For a manual cross-check with the official checker (python3-onnx): CONVNET_ONNX_DUMP=DIR writes the files.
+        if (Environment.GetEnvironmentVariable("CONVNET_ONNX_DUMP") is { Length: > 0 } dir)
+        {
+            File.WriteAllBytes(Path.Combine(dir, name + ".onnx"), bytes);
+            File.WriteAllBytes(Path.Combine(dir, name + ".nchw.onnx"), OnnxExporter.ToBytes(model, layout: OnnxLayout.Nchw));
+        }
+        var (actual, dims) = Ort.Run(bytes, x.ToArray(), x.Shape.ToArray());
         Assert.Equal(expected.Shape.ToArray(), dims);
         var (rel, abs) = Ort.Diff(actual, expected.Span);
         Assert.True(rel <= Tolerance, $"{name}: max rel {rel:E2} (abs {abs:E2})");
