@@ -25,6 +25,8 @@ internal static class LayerFactory
             "ReLU" => new ReLU(name),
             "Tanh" => new Tanh(name),
             "Softmax" => new Softmax(name),
+            "Activation" => new ActivationLayer(ActivationOps.Parse(c["activation"]), name),
+            "LeakyReLU" => new LeakyReLU(F(c["negative_slope"]), name),
             "ZeroPadding2D" => new ZeroPadding2D(RowWindowCopy.Parse(c["padding"]), name),
             "Cropping2D" => new Cropping2D(RowWindowCopy.Parse(c["cropping"]), name),
             "BatchNormalization" => new BatchNormalization(I(c["axis"]), F(c["momentum"]), F(c["epsilon"]), B(c["center"]), B(c["scale"]), name),
