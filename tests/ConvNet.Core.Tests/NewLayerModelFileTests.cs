@@ -52,4 +52,28 @@ public sealed class NewLayerModelFileTests : IDisposable
         Assert.Equal(((1, 2), (0, 3)), loaded.Layers.OfType<ZeroPadding2D>().Single().Padding);
         Assert.Equal(((2, 0), (1, 1)), loaded.Layers.OfType<Cropping2D>().Single().Cropping);
     }
+
+    [Fact]
+    public void DropoutActivationAndPoolingLayersRoundTrip()
+    {
+        var rng = new Rng(2);
+        var model = new Sequential(
+            new Input(5, 6, 4),
+            new SpatialDropout2D(0.25f, seed: 11),
+            new ActivationLayer(Activation.GeluApproximate),
+            new LeakyReLU(0.125f, name: "leaky"),
+            new ActivationLayer("swish"),
+            new GlobalMaxPooling2D(),
+            new Dropout(0.5f),
+            new Dense(6, Activation.Gelu),
+            new Dense(3, Activation.Selu)) { Seed = 4 };
+        var loaded = RoundTrip(model, _dir.File("drop.cnet"), RandomTensor(rng, 3, 5, 6, 4));
+        var sd = loaded.Layers.OfType<SpatialDropout2D>().Single();
+        Assert.Equal((0.25f, (int?)11), (sd.Rate, sd.DropoutSeed));
+        var d = loaded.Layers.OfType<Dropout>().Single();
+        Assert.Equal((0.5f, (int?)null), (d.Rate, d.DropoutSeed));
+        Assert.Equal(0.125f, loaded.Layers.OfType<LeakyReLU>().Single().NegativeSlope);
+        Assert.Equal([Activation.GeluApproximate, Activation.Silu], loaded.Layers.Where(l => l.GetType() == typeof(ActivationLayer)).Select(l => ((ActivationLayer)l).Activation));
+        Assert.Equal([Activation.Gelu, Activation.Selu], loaded.Layers.OfType<Dense>().Select(l => l.Activation));
+    }
 }

@@ -70,3 +70,55 @@ public class ShapeLayerGradientTests
         Assert.Equal(0f, y2[^1]);
     }
 }
+
+/// <summary>GlobalMaxPooling2D: gradient check on distinct values 1e-2 apart (GradientChecker tolerances, float step 1e-3) and its
+/// kernel against the twin (values and argmax exactly, ties included).</summary>
+public class GlobalMaxPoolingTests
+{
+    private static double[] Reference(double[] x, int n, int hw, int c)
+    {
+        var y = new double[n * c];
+        for (int i = 0; i < n; i++) for (int k = 0; k < c; k++)
+        {
+            double m = double.NegativeInfinity;
+            for (int p = 0; p < hw; p++) m = Math.Max(m, x[(i * hw + p) * c + k]);
+            y[i * c + k] = m;
+        }
+        return y;
+    }
+
+    [Theory]
+    [InlineData(3, 4, 5, 3)]
+    [InlineData(2, 3, 2, -1)]
+    [InlineData(2, 1, 1, 2)]
+    public void Gradients(int n, int h, int w, int c)
+    {
+        if (c < 0) c = 2 * V + 3;
+        var rng = new Rng(n * 100 + h * 10 + w + c);
+        var x = new Tensor(n, h, w, c);
+        DistinctShuffled(rng, x.Length, 1e-2f).CopyTo(x.Span);
+        GradientChecker.Check(new GlobalMaxPooling2D("gmp") { Threads = 2 }, x, (xd, _) => Reference(xd, n, h * w, c), rng, $"GlobalMaxPooling2D({n},{h},{w},{c})",
+            floatStep: GradientChecker.FloatStepNearKinks);
+    }
+
+    [Fact]
+    public void KernelMatchesTwinWithTies()
+    {
+        var rng = new Rng(2);
+        for (int c = 1; c <= 3 * V + 1; c++)
+        {
+            int n = 2, hw = 1 + rng.NextInt(7);
+            var x = new float[n * hw * c];
+            for (int i = 0; i < x.Length; i++) x[i] = rng.NextInt(3);   // many ties
+            var y1 = new float[n * c]; var y2 = new float[n * c]; var a1 = new int[n * c]; var a2 = new int[n * c];
+            Kernels.GlobalPool.GlobalMaxPoolForward(n, hw, c, x, y1, a1);
+            Kernels.GlobalPoolReference.GlobalMaxPoolForward(n, hw, c, x, y2, a2);
+            AssertExactlyEqual<float>(y1, y2, $"C={c} max");
+            AssertExactlyEqual<int>(a1, a2, $"C={c} argmax");
+            var dy = Uniform(rng, n * c); var d1 = new float[x.Length]; var d2 = new float[x.Length];
+            Kernels.GlobalPool.GlobalMaxPoolBackward(n, hw, c, dy, a1, d1);
+            Kernels.GlobalPoolReference.GlobalMaxPoolBackward(n, hw, c, dy, a2, d2);
+            AssertExactlyEqual<float>(d1, d2, $"C={c} backward");
+        }
+    }
+}
