@@ -25,6 +25,14 @@ internal static class LayerFactory
             "ReLU" => new ReLU(name),
             "Tanh" => new Tanh(name),
             "Softmax" => new Softmax(name),
+            "Activation" => new ActivationLayer(ActivationOps.Parse(c["activation"]), name),
+            "LeakyReLU" => new LeakyReLU(F(c["negative_slope"]), name),
+            "ZeroPadding2D" => new ZeroPadding2D(RowWindowCopy.Parse(c["padding"]), name),
+            "Cropping2D" => new Cropping2D(RowWindowCopy.Parse(c["cropping"]), name),
+            "BatchNormalization" => new BatchNormalization(I(c["axis"]), F(c["momentum"]), F(c["epsilon"]), B(c["center"]), B(c["scale"]), name),
+            "GlobalMaxPooling2D" => new GlobalMaxPooling2D(name),
+            "Dropout" => new Dropout(F(c["rate"]), DropoutBase.ParseSeed(c["seed"]), name),
+            "SpatialDropout2D" => new SpatialDropout2D(F(c["rate"]), DropoutBase.ParseSeed(c["seed"]), name),
             _ => throw new ArgumentException($"unknown layer type '{type}'"),
         };
     }
