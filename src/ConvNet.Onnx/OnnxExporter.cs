@@ -178,9 +178,46 @@ internal sealed class LayerEmitter(OnnxGraphBuilder b, OnnxLayout layout)
                 var y = b.Node("Gemm", n, inputs);
                 return Activate(d.Activation, new OnnxValue(y, outShape, false), n, layer);
             }
-            case ReLU: return Activate(Activation.Relu, x, n, layer, standalone: true);
-            case Tanh: return Activate(Activation.Tanh, x, n, layer, standalone: true);
-            case Softmax: return Activate(Activation.Softmax, x, n, layer, standalone: true);
+            case ActivationLayer a: return Activate(a.Activation, x, n, layer, standalone: true);
+            case LeakyReLU lr: return x with { Name = b.Node("LeakyRelu", n, [x.Name], Float("alpha", lr.NegativeSlope)) };
+            case DropoutBase:
+                // Inference graph: dropout is the identity.
+                return x with { Name = b.Node("Identity", n, [x.Name]) };
+            case BatchNormalization bn:
+            {
+                int rank = x.Shape.Length + 1;
+                if (bn.Axis != -1 && bn.Axis != rank - 1) throw Unsupported(layer, $"axis {bn.Axis} (only the channel/feature axis, -1)");
+                x = ToNchw(x);
+                int ch = x.Shape[^1];
+                var gamma = bn.Gamma?.Value.ToArray() ?? Enumerable.Repeat(1f, ch).ToArray();
+                var beta = bn.Beta?.Value.ToArray() ?? new float[ch];
+                var y = b.Node("BatchNormalization", n, [x.Name, b.Initializer(n + "/gamma", gamma, ch), b.Initializer(n + "/beta", beta, ch),
+                    b.Initializer(n + "/moving_mean", bn.MovingMean!.Value.Span, ch), b.Initializer(n + "/moving_variance", bn.MovingVariance!.Value.Span, ch)],
+                    Float("epsilon", bn.Epsilon), Float("momentum", bn.Momentum));
+                return x with { Name = y };
+            }
+            case ZeroPadding2D z:
+            {
+                x = ToNchw(x);
+                var ((t, bo), (l, r)) = z.Padding;
+                var pads = b.Int64Initializer(n + "/pads", 0, 0, t, l, 0, 0, bo, r);
+                return new OnnxValue(b.Node("Pad", n, [x.Name, pads]), outShape, true);
+            }
+            case Cropping2D cr:
+            {
+                x = ToNchw(x);
+                var ((t, bo), (l, r)) = cr.Cropping;
+                var y = b.Node("Slice", n, [x.Name, b.Int64Initializer(n + "/starts", t, l), b.Int64Initializer(n + "/ends", x.Shape[0] - bo, x.Shape[1] - r),
+                    b.Int64Initializer(n + "/axes", 2, 3)]);
+                return new OnnxValue(y, outShape, true);
+            }
+            case GlobalMaxPooling2D:
+            {
+                x = ToNchw(x);
+                var y = b.Node("GlobalMaxPool", n, [x.Name]);
+                y = b.Node("Flatten", n + "_flat", [y], Int("axis", 1));
+                return new OnnxValue(y, outShape, false);
+            }
             default:
                 throw Unsupported(layer, "this layer type has no ONNX export yet");
         }
@@ -194,11 +231,39 @@ internal sealed class LayerEmitter(OnnxGraphBuilder b, OnnxLayout layout)
             Activation.None => x.Name,
             Activation.Relu => b.Node("Relu", stem, [x.Name]),
             Activation.Tanh => b.Node("Tanh", stem, [x.Name]),
+            Activation.Sigmoid => b.Node("Sigmoid", stem, [x.Name]),
+            Activation.Exponential => b.Node("Exp", stem, [x.Name]),
+            Activation.LeakyRelu => b.Node("LeakyRelu", stem, [x.Name], Float("alpha", LeakyReluSlope)),
+            Activation.Elu => b.Node("Elu", stem, [x.Name], Float("alpha", 1f)),
+            Activation.Selu => b.Node("Selu", stem, [x.Name], Float("alpha", 1.6732632423543772f), Float("gamma", 1.0507009873554805f)),
+            // x·σ(x)
+            Activation.Silu => b.Node("Mul", stem, [x.Name, b.Node("Sigmoid", stem + "/sigmoid", [x.Name])]),
+            // x·Φ(x) = 0.5·x·(1 + erf(x/√2)), and the tanh approximation 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³)))
+            Activation.Gelu => Gelu(x.Name, stem, approximate: false),
+            Activation.GeluApproximate => Gelu(x.Name, stem, approximate: true),
             // ConvNet's softmax is over the last (channel) axis, which is axis 1 of an NCHW tensor.
             Activation.Softmax => b.Node("Softmax", stem, [x.Name], Int("axis", x.IsImage && x.Nchw ? 1 : -1)),
             _ => throw Unsupported(layer, $"activation {a}"),
         };
         return x with { Name = y };
+    }
+
+    /// <summary>Slope of ConvNet's <see cref="Activation.LeakyRelu"/> activation (Keras' "leaky_relu" string).</summary>
+    private const float LeakyReluSlope = 0.2f;
+
+    private string Gelu(string x, string stem, bool approximate)
+    {
+        string inner;
+        if (approximate)
+        {
+            var x3 = b.Node("Mul", stem + "/x3", [x, b.Node("Mul", stem + "/x2", [x, x])]);
+            var poly = b.Node("Add", stem + "/poly", [x, b.Node("Mul", stem + "/cx3", [x3, b.Initializer(stem + "/c", [0.044715f])])]);
+            inner = b.Node("Tanh", stem + "/tanh", [b.Node("Mul", stem + "/scaled", [poly, b.Initializer(stem + "/k", [MathF.Sqrt(2f / MathF.PI)])])]);
+        }
+        else inner = b.Node("Erf", stem + "/erf", [b.Node("Div", stem + "/scaled", [x, b.Initializer(stem + "/sqrt2", [MathF.Sqrt(2f)])])]);
+        var onePlus = b.Node("Add", stem + "/one_plus", [inner, b.Initializer(stem + "/one", [1f])]);
+        var half = b.Node("Mul", stem + "/half_x", [x, b.Initializer(stem + "/half", [0.5f])]);
+        return b.Node("Mul", stem, [half, onePlus]);
     }
 
     /// <summary>ONNX begin/end pads of one axis: none for Valid; for Same TF's split with the odd pixel at the end.</summary>

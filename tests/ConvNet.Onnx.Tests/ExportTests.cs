@@ -4,7 +4,7 @@ namespace ConvNet.Onnx.Tests;
 /// Export → ONNX Runtime: ORT's outputs on exported random-weight models equal ConvNet's Predict within
 /// 1e-4 relative (max |ORT − ConvNet| / max |ConvNet|), for both graph layouts.
 /// </summary>
-public class ExportTests
+public class ExportTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     internal const double Tolerance = 1e-4;
 
@@ -15,6 +15,7 @@ public class ExportTests
         "conv-valid", "conv-same-stride2-even", "conv-same-stride2-odd", "conv-rect-kernel-strides", "conv-nobias-tanh",
         "conv-softmax", "maxpool-same", "maxpool-3x3-stride2", "avgpool-same", "avgpool-valid", "gap-dense", "flatten-dense",
         "dense-only", "rescaling-offset", "relu-tanh-softmax-layers", "conv-output-image", "mandarin", "lenet5",
+        "batchnorm-dropout", "batchnorm-dense", "zeropad-crop", "conv-activations", "dense-activations", "activation-layers", "global-max-pool",
     ];
 
     internal static Sequential Build(string name) => name switch
@@ -45,6 +46,22 @@ public class ExportTests
             new Conv2D(6, 5, activation: Activation.Tanh), new AveragePooling2D(2),
             new Conv2D(16, 5, activation: Activation.Tanh), new AveragePooling2D(2),
             new Conv2D(120, 5, activation: Activation.Tanh), new Flatten(), new Dense(84, Activation.Tanh), new Dense(10)),
+        "batchnorm-dropout" => new(new Input(8, 8, 3), new Conv2D(6, 3, padding: Padding.Same, useBias: false), new BatchNormalization(), new ReLU(),
+            new Dropout(0.5f), new SpatialDropout2D(0.3f), new Conv2D(4, 3, strides: 2), new BatchNormalization(center: false, scale: false, epsilon: 0.01f),
+            new Flatten(), new Dense(5), new BatchNormalization(), new Dropout(0.2f), new Dense(3)),
+        "batchnorm-dense" => new(new Input(12), new Dense(6), new BatchNormalization(momentum: 0.9f), new Dense(2)),
+        "zeropad-crop" => new(new Input(7, 6, 2), new ZeroPadding2D(((1, 2), (3, 0))), new Conv2D(3, 3, activation: Activation.Relu), new Cropping2D(((0, 1), (2, 1))),
+            new ZeroPadding2D(1), new MaxPooling2D(2), new Flatten(), new Dense(3)),
+        "conv-activations" => new(new Input(5, 5, 2),
+            new Conv2D(3, 1, activation: Activation.Sigmoid), new Conv2D(3, 1, activation: Activation.Elu), new Conv2D(3, 1, activation: Activation.Selu),
+            new Conv2D(3, 1, activation: Activation.LeakyRelu), new Conv2D(3, 1, activation: Activation.Silu), new Conv2D(3, 1, activation: Activation.Gelu),
+            new Conv2D(3, 1, activation: Activation.GeluApproximate), new Conv2D(3, 1, activation: Activation.Exponential), new Flatten()),
+        "dense-activations" => new(new Input(6), new Dense(5, Activation.Sigmoid), new Dense(5, Activation.Elu), new Dense(5, Activation.Selu),
+            new Dense(5, Activation.LeakyRelu), new Dense(5, Activation.Silu), new Dense(5, Activation.Gelu), new Dense(5, Activation.GeluApproximate),
+            new Dense(5, Activation.Exponential), new Dense(4, Activation.Softmax)),
+        "activation-layers" => new(new Input(4, 4, 3), new ActivationLayer(Activation.Gelu), new LeakyReLU(0.1f), new Conv2D(4, 3),
+            new ActivationLayer("sigmoid"), new ActivationLayer(Activation.Silu), new ActivationLayer(Activation.Softmax), new Flatten(), new LeakyReLU(), new ActivationLayer(Activation.Elu)),
+        "global-max-pool" => new(new Input(6, 5, 3), new Conv2D(4, 3, activation: Activation.Tanh), new GlobalMaxPooling2D(), new Dense(2)),
         _ => throw new ArgumentException(name),
     };
 
@@ -54,6 +71,8 @@ public class ExportTests
         var model = Build(name);
         model.Threads = 1;
         TestData.RandomizeWeights(model, seed: name.Length, scale: name is "mandarin" or "lenet5" ? 0.1f : 0.5f);
+        foreach (var bn in model.Layers.OfType<BatchNormalization>())   // variances must be positive
+            foreach (ref var v in bn.MovingVariance!.Value.Span) v = 0.2f + 2 * MathF.Abs(v);
         bool pixels = model.Layers.Any(l => l is Rescaling r && r.Scale < 0.1f);
         var shape = new[] { 3 }.Concat(model.InputShape!).ToArray();
         var x = new Tensor(TestData.Random(shape.Skip(1).Aggregate(3, (a, d) => a * d), seed: 7, pixels ? 0 : -1, pixels ? 255 : 1), shape);
@@ -76,6 +95,7 @@ public class ExportTests
         var (actual, dims) = Ort.Run(bytes, x.ToArray(), x.Shape.ToArray());
         Assert.Equal(expected.Shape.ToArray(), dims);
         var (rel, abs) = Ort.Diff(actual, expected.Span);
+        output.WriteLine($"{name}: max abs {abs:E3}, max rel {rel:E3}");
         Assert.True(rel <= Tolerance, $"{name}: max rel {rel:E2} (abs {abs:E2})");
     }
 
@@ -102,6 +122,7 @@ public class ExportTests
         }
         else Assert.Equal(e, outDims);
         var (rel, abs) = Ort.Diff(actual, expected.Span);
+        output.WriteLine($"{name}: max abs {abs:E3}, max rel {rel:E3}");
         Assert.True(rel <= Tolerance, $"{name}: max rel {rel:E2} (abs {abs:E2})");
     }
 
