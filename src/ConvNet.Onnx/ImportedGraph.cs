@@ -40,9 +40,18 @@ internal sealed class GlobalAveragePoolStep : Step;
 internal sealed class FlattenStep : Step;
 internal sealed class ActivationStep : Step { public Activation Activation; }
 internal sealed class RescaleStep : Step { public float Scale = 1f, Offset; }
+internal sealed class GlobalMaxPoolStep : Step;
+internal sealed class LeakyReluStep : Step { public float Slope; }
+internal sealed class CropStep : Step { public int Top, Bottom, Left, Right; }
+/// <summary>BatchNormalization over the channel/feature (last) axis, inference statistics from the file.</summary>
+internal sealed class BatchNormStep : Step
+{
+    public required float[] Gamma, Beta, Mean, Variance;
+    public float Epsilon, Momentum;
+}
 /// <summary>Elementwise sum of two values of the same shape.</summary>
 internal sealed class AddStep : Step;
-/// <summary>Zero padding of an image (the layer ZeroPadding2D does this once ConvNet.Core has it).</summary>
+/// <summary>Zero padding of an image (ZeroPadding2D).</summary>
 internal sealed class ZeroPadStep : Step { public int Top, Bottom, Left, Right; }
 
 /// <summary>
@@ -73,14 +82,14 @@ internal sealed class ImportedGraph
             int current = InputId;
             foreach (var s in Steps)
             {
-                if (s.Inputs.Length != 1 || s.Inputs[0] != current || s is AddStep or ZeroPadStep) return false;
+                if (s.Inputs.Length != 1 || s.Inputs[0] != current || s is AddStep) return false;
                 current = s.Output;
             }
             return current == OutputId;
         }
     }
 
-    /// <summary>A ConvNet layer for a step (built, weights set), or null for the steps that have no ConvNet.Core layer yet.</summary>
+    /// <summary>A ConvNet layer for a step (built, weights set), or null for the steps that have no ConvNet.Core layer yet (Add).</summary>
     public static Layer? ToLayer(Step s, int[] inputShape)
     {
         Layer? layer = s switch
@@ -91,10 +100,17 @@ internal sealed class ImportedGraph
             PoolStep p => new AveragePooling2D((p.KH, p.KW), (p.SH, p.SW), p.Padding, p.Name),
             GlobalAveragePoolStep => new GlobalAveragePooling2D(s.Name),
             FlattenStep => new Flatten(s.Name),
+            GlobalMaxPoolStep => new GlobalMaxPooling2D(s.Name),
             ActivationStep { Activation: Activation.Relu } => new ReLU(s.Name),
             ActivationStep { Activation: Activation.Tanh } => new Tanh(s.Name),
             ActivationStep { Activation: Activation.Softmax } => new Softmax(s.Name),
+            ActivationStep a => new ActivationLayer(a.Activation, s.Name),
+            LeakyReluStep l => new LeakyReLU(l.Slope, s.Name),
             RescaleStep r => new Rescaling(r.Scale, r.Offset, r.Name),
+            ZeroPadStep z => new ZeroPadding2D(((z.Top, z.Bottom), (z.Left, z.Right)), s.Name),
+            CropStep c => new Cropping2D(((c.Top, c.Bottom), (c.Left, c.Right)), s.Name),
+            // γ ≡ 1 and β ≡ 0 (e.g. Keras' scale=False / center=False) need no parameters.
+            BatchNormStep b => new BatchNormalization(-1, b.Momentum, b.Epsilon, center: b.Beta.Any(v => v != 0f), scale: b.Gamma.Any(v => v != 1f), name: s.Name),
             _ => null,
         };
         if (layer is null) return null;
@@ -108,6 +124,13 @@ internal sealed class ImportedGraph
             case DenseStep d:
                 d.Kernel.CopyTo(((Dense)layer).Kernel!.Value.Span);
                 d.Bias?.CopyTo(((Dense)layer).Bias!.Value.Span);
+                break;
+            case BatchNormStep b:
+                var bn = (BatchNormalization)layer;
+                if (bn.Gamma is { } gamma) b.Gamma.CopyTo(gamma.Value.Span);
+                if (bn.Beta is { } beta) b.Beta.CopyTo(beta.Value.Span);
+                b.Mean.CopyTo(bn.MovingMean!.Value.Span);
+                b.Variance.CopyTo(bn.MovingVariance!.Value.Span);
                 break;
         }
         return layer;
@@ -135,7 +158,6 @@ internal sealed class ImportedGraph
             values[s.Output] = s switch
             {
                 AddStep => Add(a, values[s.Inputs[1]]!),
-                ZeroPadStep z => Pad(a, z),
                 _ => _layers[i]!.Forward(a, training: false),
             };
         }
@@ -146,17 +168,6 @@ internal sealed class ImportedGraph
     {
         var y = new Tensor(a.Shape);
         TensorPrimitives.Add(a.Span, b.Span, y.Span);
-        return y;
-    }
-
-    private static Tensor Pad(Tensor x, ZeroPadStep z)
-    {
-        int n = x.Shape[0], h = x.Shape[1], w = x.Shape[2], c = x.Shape[3];
-        int oh = h + z.Top + z.Bottom, ow = w + z.Left + z.Right;
-        var y = new Tensor(n, oh, ow, c);
-        for (int b = 0; b < n; b++)
-            for (int r = 0; r < h; r++)
-                x.Span.Slice(((b * h + r) * w) * c, w * c).CopyTo(y.Span.Slice(((b * oh + r + z.Top) * ow + z.Left) * c, w * c));
         return y;
     }
 }

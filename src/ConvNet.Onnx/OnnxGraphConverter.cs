@@ -27,7 +27,11 @@ internal sealed class OnnxGraphConverter
     [
         "Conv", "BatchNormalization", "Relu", "Tanh", "Softmax", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape",
         "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Identity", "Dropout", "Transpose", "Pad", "Constant",
+        "Sigmoid", "Exp", "Elu", "Selu", "LeakyRelu", "Gelu", "GlobalMaxPool", "Slice",
     ];
+
+    /// <summary>Domain of the nodes <see cref="OnnxPatterns"/> makes from multi-node activations (SiLU, GELU).</summary>
+    internal const string FusedDomain = "convnet.fused";
 
     private readonly OnnxFile _file;
     private readonly Dictionary<string, Val> _vals = [];
@@ -42,14 +46,19 @@ internal sealed class OnnxGraphConverter
     private int _nextId;
     private NodeProto _node = null!;
 
-    private OnnxGraphConverter(OnnxFile file) => _file = file;
+    private readonly bool _foldBatchNorm;
 
-    public static ImportedGraph Convert(OnnxFile file) => new OnnxGraphConverter(file).Run();
+    private OnnxGraphConverter(OnnxFile file, bool foldBatchNorm) { _file = file; _foldBatchNorm = foldBatchNorm; }
+
+    public static ImportedGraph Convert(OnnxFile file, bool foldBatchNorm = false) => new OnnxGraphConverter(file, foldBatchNorm).Run();
 
     private ImportedGraph Run()
     {
         foreach (var t in _file.Graph.Initializer) _consts[t.Name] = t;
         foreach (var n in _file.Nodes)
+            if (n.OpType == "Constant" && Attr(n, "value")?.T is { } ct && n.Output.Count == 1) _consts.TryAdd(n.Output[0], ct);
+        var nodes = OnnxPatterns.Fuse(_file.Nodes, _consts, _file.Graph.Output[0].Name);
+        foreach (var n in nodes)
             foreach (var i in n.Input)
             {
                 _uses[i] = _uses.GetValueOrDefault(i) + 1;
@@ -60,9 +69,16 @@ internal sealed class OnnxGraphConverter
         _uses[outName] = _uses.GetValueOrDefault(outName) + 1;
 
         var input = GraphInput();
-        foreach (var n in _file.Nodes)
+        foreach (var n in nodes)
         {
             _node = n;
+            if (n.Domain == FusedDomain)
+            {
+                if (n.Input.Any(_poisoned.Contains)) { Poison(n); continue; }
+                try { Activate(n.OpType == "Silu" ? Activation.Silu : Str(n, "approximate", "none") == "tanh" ? Activation.GeluApproximate : Activation.Gelu); }
+                catch (NodeException e) { Problem(e.Message); }
+                continue;
+            }
             if (!Supported.Contains(n.OpType) || n.Domain is not ("" or "ai.onnx"))
             {
                 Problem(n.Domain is "" or "ai.onnx" ? "this operator is not supported" : $"operators of domain '{n.Domain}' are not supported");
@@ -324,10 +340,35 @@ internal sealed class OnnxGraphConverter
             case "BatchNormalization": BatchNorm(); break;
             case "Relu": Known(); Activate(Activation.Relu); break;
             case "Tanh": Known(); Activate(Activation.Tanh); break;
+            case "Sigmoid": Known(); Activate(Activation.Sigmoid); break;
+            case "Exp": Known(); Activate(Activation.Exponential); break;
+            case "Elu":
+                Known("alpha");
+                if (Float(n, "alpha", 1f) != 1f) throw Fail($"alpha {Float(n, "alpha", 1f)} not supported (only 1)");
+                Activate(Activation.Elu);
+                break;
+            case "Selu":
+                Known("alpha", "gamma");
+                if (Math.Abs(Float(n, "alpha", 1.67326319217681884765625f) - 1.6732632f) > 1e-6f || Math.Abs(Float(n, "gamma", 1.05070102214813232421875f) - 1.0507010f) > 1e-6f)
+                    throw Fail("only the standard SELU constants (alpha 1.67326, gamma 1.05070) are supported");
+                Activate(Activation.Selu);
+                break;
+            case "LeakyRelu":
+                Known("alpha");
+                LeakyRelu(Float(n, "alpha", 0.01f));
+                break;
+            case "Gelu":
+                Known("approximate");
+                var approx = Str(n, "approximate", "none");
+                if (approx is not ("none" or "tanh")) throw Fail($"approximate '{approx}' not supported");
+                Activate(approx == "tanh" ? Activation.GeluApproximate : Activation.Gelu);
+                break;
+            case "GlobalMaxPool": GlobalPool(max: true); break;
+            case "Slice": Slice(); break;
             case "Softmax": Softmax(); break;
             case "MaxPool":
             case "AveragePool": Pool(n.OpType == "MaxPool"); break;
-            case "GlobalAveragePool": GlobalAveragePool(); break;
+            case "GlobalAveragePool": GlobalPool(max: false); break;
             case "Flatten":
                 Known("axis");
                 if (Int(n, "axis", 1) != 1) throw Fail($"axis {Int(n, "axis", 1)} not supported (only 1: (N, features))");
@@ -398,24 +439,36 @@ internal sealed class OnnxGraphConverter
             if (t.Dims.Count != 1 || t.Dims[0] != ch) throw Fail($"{what[i]} '{t.Name}' must have {ch} values");
             p[i] = Floats(t);
         }
-        double eps = Float(_node, "epsilon", 1e-5f);
-        // Folded into the preceding Conv or Gemm (inference form): y = (x − mean)·γ/√(var + ε) + β.
-        var s = new double[ch];
-        for (int j = 0; j < ch; j++) s[j] = p[0][j] / Math.Sqrt(p[3][j] + eps);
+        float epsilon = Float(_node, "epsilon", 1e-5f);
+        if (!(epsilon > 0f)) throw Fail($"epsilon {epsilon} must be positive");
+        if (p[3].Any(v => !(v >= 0f))) throw Fail("the variance has negative or NaN values");
         var producer = x.Producer;
-        if (Uses(_node.Input[0]) == 1 && producer is ConvStep { Activation: Activation.None } conv)
+        bool single = Uses(_node.Input[0]) == 1;
+        if (_foldBatchNorm && single && producer is ConvStep { Activation: Activation.None } or DenseStep { Activation: Activation.None })
         {
-            for (int i = 0; i < conv.Kernel.Length; i++) conv.Kernel[i] = (float)(conv.Kernel[i] * s[i % ch]);
-            conv.Bias = Fold(conv.Bias, p, s, ch);
+            // Folded into the preceding Conv or Gemm (inference form): y = (x − mean)·γ/√(var + ε) + β.
+            var s = new double[ch];
+            for (int j = 0; j < ch; j++) s[j] = p[0][j] / Math.Sqrt(p[3][j] + (double)epsilon);
+            if (producer is ConvStep conv)
+            {
+                for (int i = 0; i < conv.Kernel.Length; i++) conv.Kernel[i] = (float)(conv.Kernel[i] * s[i % ch]);
+                conv.Bias = Fold(conv.Bias, p, s, ch);
+            }
+            else
+            {
+                var dense = (DenseStep)producer!;
+                for (int i = 0; i < dense.Kernel.Length; i++) dense.Kernel[i] = (float)(dense.Kernel[i] * s[i % ch]);
+                dense.Bias = Fold(dense.Bias, p, s, ch);
+            }
             Output(x);
+            return;
         }
-        else if (Uses(_node.Input[0]) == 1 && producer is DenseStep { Activation: Activation.None } dense)
-        {
-            for (int i = 0; i < dense.Kernel.Length; i++) dense.Kernel[i] = (float)(dense.Kernel[i] * s[i % ch]);
-            dense.Bias = Fold(dense.Bias, p, s, ch);
-            Output(x);
-        }
-        else throw Fail("BatchNormalization is only supported directly after a Conv or Gemm whose output it alone reads (it is folded into their weights)");
+        if (x.IsImage && x.OnnxNhwc) throw Fail("BatchNormalization input is an (N, H, W, C) tensor here (after a Transpose); ONNX normalises axis 1");
+        if (x.FlatFromNchw is not null) throw Fail("BatchNormalization of features in NCHW flatten order not supported");
+        // ONNX: running = running·momentum + batch·(1 − momentum), as in Keras.
+        float momentum = Math.Clamp(Float(_node, "momentum", 0.9f), 0f, 1f);
+        var step = new BatchNormStep { Name = LayerName("batch_normalization"), Inputs = [x.Id], Gamma = p[0], Beta = p[1], Mean = p[2], Variance = p[3], Epsilon = epsilon, Momentum = momentum };
+        Output(AddStep(step, x.Shape) with { FlatFromNchw = x.FlatFromNchw });
     }
 
     private static float[] Fold(float[]? bias, float[][] p, double[] s, int ch)
@@ -434,16 +487,70 @@ internal sealed class OnnxGraphConverter
             {
                 case ConvStep { Activation: Activation.None } c when a != Activation.Softmax || !x.OnnxNhwc:
                     c.Activation = a;
-                    Output(x with { NonNegative = a == Activation.Relu });
+                    Output(x with { NonNegative = NonNegative(a) });
                     return;
                 case DenseStep { Activation: Activation.None } d:
                     d.Activation = a;
-                    Output(x with { NonNegative = a == Activation.Relu });
+                    Output(x with { NonNegative = NonNegative(a) });
                     return;
             }
         }
         var step = new ActivationStep { Name = LayerName(a.ToString().ToLowerInvariant()), Inputs = [x.Id], Activation = a };
-        Output(AddStep(step, x.Shape, a == Activation.Relu) with { OnnxNhwc = x.OnnxNhwc, FlatFromNchw = x.FlatFromNchw });
+        Output(AddStep(step, x.Shape, NonNegative(a)) with { OnnxNhwc = x.OnnxNhwc, FlatFromNchw = x.FlatFromNchw });
+    }
+
+    private static bool NonNegative(Activation a) => a is Activation.Relu or Activation.Sigmoid or Activation.Exponential or Activation.Softmax;
+
+    private void LeakyRelu(float alpha)
+    {
+        if (!(alpha >= 0f) || float.IsInfinity(alpha)) throw Fail($"alpha {alpha} not supported (a finite slope ≥ 0)");
+        var x = In(0);
+        // ConvNet's "leaky_relu" activation has slope 0.2; any other slope is a LeakyReLU layer.
+        if (alpha == 0.2f && Uses(_node.Input[0]) == 1 && x.Producer is ConvStep { Activation: Activation.None } or DenseStep { Activation: Activation.None })
+        {
+            Activate(Activation.LeakyRelu);
+            return;
+        }
+        var step = new LeakyReluStep { Name = LayerName("leaky_re_lu"), Inputs = [x.Id], Slope = alpha };
+        Output(AddStep(step, x.Shape) with { OnnxNhwc = x.OnnxNhwc, FlatFromNchw = x.FlatFromNchw });
+    }
+
+    private void Slice()
+    {
+        var x = Image(0, "Slice");
+        long[] starts, ends, axes, steps;
+        if (_file.Opset < 10)
+        {
+            Known("starts", "ends", "axes");
+            starts = Ints(_node, "starts", []);
+            ends = Ints(_node, "ends", []);
+            axes = Ints(_node, "axes", Enumerable.Range(0, starts.Length).Select(i => (long)i).ToArray());
+            steps = Enumerable.Repeat(1L, starts.Length).ToArray();
+        }
+        else
+        {
+            Known();
+            starts = Longs(Const(1, "starts"));
+            ends = Longs(Const(2, "ends"));
+            axes = _node.Input.Count > 3 && _node.Input[3].Length > 0 ? Longs(Const(3, "axes")) : Enumerable.Range(0, starts.Length).Select(i => (long)i).ToArray();
+            steps = _node.Input.Count > 4 && _node.Input[4].Length > 0 ? Longs(Const(4, "steps")) : Enumerable.Repeat(1L, starts.Length).ToArray();
+        }
+        if (starts.Length != ends.Length || axes.Length != starts.Length || steps.Length != starts.Length) throw Fail("starts, ends, axes and steps differ in length");
+        int[] crop = [0, 0, 0, 0]; // top, bottom, left, right
+        for (int i = 0; i < axes.Length; i++)
+        {
+            long axis = axes[i] < 0 ? axes[i] + 4 : axes[i];
+            if (axis is not (2 or 3) || steps[i] != 1) throw Fail($"slicing axis {axes[i]} with step {steps[i]} not supported (only height and width, step 1)");
+            int size = axis == 2 ? x.Shape[0] : x.Shape[1];
+            long b = starts[i] < 0 ? starts[i] + size : starts[i], e = ends[i] < 0 ? ends[i] + size : ends[i];
+            b = Math.Clamp(b, 0, size);
+            e = Math.Clamp(e, 0, size);
+            if (e <= b) throw Fail($"slice [{starts[i]}, {ends[i]}) of axis {axis} is empty");
+            crop[axis == 2 ? 0 : 2] = (int)b;
+            crop[axis == 2 ? 1 : 3] = size - (int)e;
+        }
+        var step = new CropStep { Name = LayerName("cropping2d"), Inputs = [x.Id], Top = crop[0], Bottom = crop[1], Left = crop[2], Right = crop[3] };
+        Output(AddStep(step, [x.Shape[0] - crop[0] - crop[1], x.Shape[1] - crop[2] - crop[3], x.Shape[2]], x.NonNegative));
     }
 
     private void Softmax()
@@ -483,21 +590,22 @@ internal sealed class OnnxGraphConverter
         Output(AddStep(step, [oh, ow, x.Shape[2]], max && x.NonNegative));
     }
 
-    private void GlobalAveragePool()
+    private void GlobalPool(bool max)
     {
         Known();
-        var x = Image(0, "GlobalAveragePool");
+        var x = Image(0, _node.OpType);
         var outName = _node.Output[0];
         var next = _consumers.GetValueOrDefault(outName);
-        // GlobalAveragePool → Flatten/Reshape to (N, C) is ConvNet's GlobalAveragePooling2D; otherwise keep the (1, 1, C) image.
+        string stem = max ? "global_max_pooling2d" : "global_average_pooling2d";
+        // A global pool followed by Flatten/Reshape to (N, C) is ConvNet's GlobalAverage/MaxPooling2D; otherwise keep the (1, 1, C) image.
         if (Uses(outName) == 1 && next is [{ OpType: "Flatten" or "Reshape" } f] && IsFlattenToFeatures(f))
         {
-            var gap = new GlobalAveragePoolStep { Name = LayerName("global_average_pooling2d"), Inputs = [x.Id] };
-            Output(AddStep(gap, [x.Shape[2]], x.NonNegative) with { FlatFromNchw = null });
+            Step g = max ? new GlobalMaxPoolStep { Name = LayerName(stem), Inputs = [x.Id] } : new GlobalAveragePoolStep { Name = LayerName(stem), Inputs = [x.Id] };
+            Output(AddStep(g, [x.Shape[2]], x.NonNegative));
             _gapFlat.Add(outName);
             return;
         }
-        var step = new PoolStep { Name = LayerName("global_average_pooling2d"), Inputs = [x.Id], Max = false, KH = x.Shape[0], KW = x.Shape[1], SH = 1, SW = 1, Padding = Padding.Valid };
+        var step = new PoolStep { Name = LayerName(stem), Inputs = [x.Id], Max = max, KH = x.Shape[0], KW = x.Shape[1], SH = 1, SW = 1, Padding = Padding.Valid };
         Output(AddStep(step, [1, 1, x.Shape[2]], x.NonNegative));
     }
 

@@ -1,10 +1,12 @@
 namespace ConvNet.Onnx;
 
 /// <summary>
-/// Reads ONNX CNNs (opset 7 to 21) into ConvNet models. NCHW weights become NHWC: Conv weights (F, C, KH, KW) → (KH, KW, C, F);
-/// a Gemm after an NCHW Flatten gets its rows permuted to ConvNet's NHWC flatten order. BatchNormalization is folded
-/// into the preceding Conv or Gemm (inference form). Pads equal to TF's Same placement become <see cref="Padding.Same"/>, zero
-/// pads <see cref="Padding.Valid"/>; other pads need zero padding in front of the op.
+/// Reads ONNX CNNs (opset 7 to 21) into ConvNet models (NHWC input). NCHW weights become NHWC: Conv weights
+/// (F, C, KH, KW) → (KH, KW, C, F); a Gemm/MatMul after an NCHW Flatten gets its rows permuted to ConvNet's NHWC flatten order.
+/// Pads equal to TF's Same placement become <see cref="Padding.Same"/>, zero pads <see cref="Padding.Valid"/>, other pads a
+/// <see cref="ZeroPadding2D"/> in front of a Valid op (for MaxPool only where the input is known to be ≥ 0, e.g. after ReLU).
+/// BatchNormalization becomes a <see cref="BatchNormalization"/> layer with the file's statistics (exact, and trainable later),
+/// or with <c>foldBatchNorm</c> is folded into the preceding Conv/Gemm (inference only; fewer ops).
 /// <list type="bullet">
 /// <item>Malformed, truncated or lying files: <see cref="InvalidDataException"/> naming the file (sizes are checked before anything large is allocated).</item>
 /// <item>Unsupported ops or attributes: one <see cref="NotSupportedException"/> listing every such node with op type, name and reason.</item>
@@ -14,22 +16,24 @@ public static class OnnxImporter
 {
     /// <summary>Loads an ONNX model whose graph is a chain of layers ConvNet has, as a <see cref="Sequential"/> (NHWC input).</summary>
     /// <param name="path">The .onnx file.</param>
+    /// <param name="foldBatchNorm">Fold each BatchNormalization that directly follows a Conv or Gemm into its weights and bias
+    /// (the inference form) instead of keeping a BatchNormalization layer.</param>
     /// <exception cref="InvalidDataException">The file is not a valid ONNX model (truncated, corrupt, sizes that do not match, a cycle, two inputs, …).</exception>
     /// <exception cref="NotSupportedException">The graph uses ops, attributes or a topology ConvNet cannot represent; the message lists every node concerned.</exception>
-    public static Sequential Load(string path)
+    public static Sequential Load(string path, bool foldBatchNorm = false)
     {
-        var graph = OnnxGraphConverter.Convert(OnnxFile.Read(path));
+        var graph = LoadGraph(path, foldBatchNorm);
         if (!graph.IsChain)
         {
-            var steps = graph.Steps.Where(s => s is AddStep or ZeroPadStep).Select(s => $"'{s.Name}' ({(s is AddStep ? "Add of two tensors" : "asymmetric or explicit padding")})").ToList();
-            throw new NotSupportedException($"ONNX file '{path}' is not a chain of ConvNet layers and cannot be returned as a Sequential" +
-                (steps.Count > 0 ? $": {string.Join(", ", steps.Take(5))}{(steps.Count > 5 ? ", …" : "")} need the functional Model, Add and ZeroPadding2D, which ConvNet.Core does not have yet." : " (it branches)."));
+            var adds = graph.Steps.OfType<AddStep>().Select(s => $"'{s.Name}'").ToList();
+            throw new NotSupportedException($"ONNX file '{path}' is not a chain of layers and cannot be returned as a Sequential" +
+                (adds.Count > 0 ? $": the Add node(s) {string.Join(", ", adds.Take(5))}{(adds.Count > 5 ? ", …" : "")} need a functional Model." : " (it branches)."));
         }
         return graph.ToSequential();
     }
 
-    /// <summary>Converts any supported graph (including branches, Add and explicit padding) to the internal runnable form.</summary>
-    internal static ImportedGraph LoadGraph(string path) => OnnxGraphConverter.Convert(OnnxFile.Read(path));
+    /// <summary>Converts any supported graph (including branches and Add) to the internal runnable form.</summary>
+    internal static ImportedGraph LoadGraph(string path, bool foldBatchNorm = false) => OnnxGraphConverter.Convert(OnnxFile.Read(path), foldBatchNorm);
 
-    internal static ImportedGraph LoadGraph(byte[] bytes, string source) => OnnxGraphConverter.Convert(OnnxFile.Parse(bytes, source));
+    internal static ImportedGraph LoadGraph(byte[] bytes, string source, bool foldBatchNorm = false) => OnnxGraphConverter.Convert(OnnxFile.Parse(bytes, source), foldBatchNorm);
 }

@@ -116,13 +116,13 @@ public class BadInputTests
         var m = Model();
         m.Graph.Initializer.Add(new TensorProto { Name = "w", DataType = 1, Dims = { 2, 1, 3, 3 }, FloatData = { new float[18] } });
         m.Graph.Node.Add(Node("Conv", "dilated", ["x", "w"], ["a"], Ints("dilations", 2, 2), Int("group", 2)));
-        m.Graph.Node.Add(Node("Elu", "elu", ["x"], ["b"]));
+        m.Graph.Node.Add(Node("HardSigmoid", "hs", ["x"], ["b"]));
         m.Graph.Node.Add(Node("MaxPool", "ceil", ["x"], ["c"], Ints("kernel_shape", 2, 2), Int("ceil_mode", 1)));
         m.Graph.Node.Add(Node("Relu", "r", ["x"], ["y"], Int("bogus", 1)));
         var e = Assert.IsType<NotSupportedException>(Import(m.ToByteArray()));
         Assert.Contains("'bad.onnx' has 4 node(s)", e.Message);
         Assert.Contains("'dilated' (Conv): depthwise convolution (group 2)", e.Message);
-        Assert.Contains("'elu' (Elu): this operator is not supported", e.Message);
+        Assert.Contains("'hs' (HardSigmoid): this operator is not supported", e.Message);
         Assert.Contains("'ceil' (MaxPool): ceil_mode = 1 not supported", e.Message);
         Assert.Contains("'r' (Relu): attribute(s) 'bogus' not supported", e.Message);
 
