@@ -160,3 +160,85 @@ public class ImportTests
         return b.Node("Mul", "mul", [b.Initializer("k2", [3f]), i]);
     }), [2, 2, 5, 5]);
 }
+
+/// <summary>More hand-written graphs: how PyTorch and older exporters spell activations, standalone BatchNormalization, Slice, GlobalMaxPool.</summary>
+public class ImportPatternTests
+{
+    private static string Gelu(OnnxGraphBuilder b, string x, bool pytorchOrder, bool tanh)
+    {
+        string onePlus;
+        if (tanh)
+        {
+            var x3 = b.Node("Pow", "pow", [x, b.Initializer("three", [3f])]);
+            var poly = b.Node("Add", "poly", [b.Node("Mul", "cx3", [b.Initializer("c", [0.044715f]), x3]), x]);
+            onePlus = b.Node("Add", "one_plus", [b.Initializer("one", [1f]), b.Node("Tanh", "t", [b.Node("Mul", "k", [poly, b.Initializer("kk", [MathF.Sqrt(2f / MathF.PI)])])])]);
+        }
+        else onePlus = b.Node("Add", "one_plus", [b.Node("Erf", "erf", [b.Node("Mul", "scaled", [x, b.Initializer("r2", [1f / MathF.Sqrt(2f)])])]), b.Initializer("one", [1f])]);
+        return pytorchOrder
+            ? b.Node("Mul", "gelu", [b.Node("Mul", "xp", [x, onePlus]), b.Initializer("half", [0.5f])])
+            : b.Node("Mul", "gelu", [b.Node("Mul", "hx", [b.Initializer("half", [0.5f]), x]), onePlus]);
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Gelu_patterns_become_one_activation(bool pytorchOrder, bool tanh)
+    {
+        var onnx = ImportTests.Graph(13, [2, 5, 5], (b, x) =>
+        {
+            var c = b.Node("Conv", "conv", [x, ImportTests.W(b, "w", 1, 0.6f, 3, 2, 3, 3)], Ints("kernel_shape", 3, 3));
+            return Gelu(b, c, pytorchOrder, tanh);
+        });
+        var g = OnnxImporter.LoadGraph(onnx, "gelu");
+        Assert.Equal(tanh ? Activation.GeluApproximate : Activation.Gelu, Assert.Single(g.Steps.OfType<ConvStep>()).Activation);
+        var (rel, abs) = ImportTests.CompareWithOrt(onnx, [2, 2, 5, 5]);
+        Assert.True(rel <= ExportTests.Tolerance, $"max rel {rel:E2} (abs {abs:E2})");
+    }
+
+    [Fact]
+    public void A_pattern_whose_inner_value_is_used_elsewhere_is_not_fused()
+    {
+        var onnx = ImportTests.Graph(13, [4], (b, x) =>
+        {
+            var s = b.Node("Sigmoid", "sig", [x]);
+            var silu = b.Node("Mul", "silu", [x, s]);
+            return b.Node("Add", "sum", [silu, s]); // the sigmoid is also used here
+        });
+        // Without the fusion the Mul of two computed tensors is what is left, and it is named.
+        var e = Assert.Throws<NotSupportedException>(() => OnnxImporter.LoadGraph(onnx, "silu"));
+        Assert.Contains("node 'silu/Mul' (Mul): Mul of two computed tensors", e.Message);
+    }
+
+    [Fact]
+    public void Activations_standalone_BatchNormalization_Slice_and_GlobalMaxPool() => Check(ImportTests.Graph(13, [3, 9, 8], (b, x) =>
+    {
+        var s = b.Node("Sigmoid", "sig", [x]);
+        var sl = b.Node("Slice", "slice", [s, b.Int64Initializer("starts", 1, -7), b.Int64Initializer("ends", 8, long.MaxValue), b.Int64Initializer("axes", 2, 3)]);
+        var bn = b.Node("BatchNormalization", "bn", [sl, ImportTests.W(b, "g", 2, 1f, 3), ImportTests.W(b, "be", 3, 1f, 3), ImportTests.W(b, "m", 4, 0.3f, 3),
+            b.Initializer("v", [0.5f, 1.5f, 0.1f], 3)], Float("epsilon", 1e-3f));
+        var c = b.Node("Conv", "conv", [bn, ImportTests.W(b, "w", 5, 0.5f, 4, 3, 3, 3), ImportTests.W(b, "cb", 6, 0.5f, 4)], Ints("kernel_shape", 3, 3));
+        var l = b.Node("LeakyRelu", "lrelu", [c], Float("alpha", 0.01f));
+        var e = b.Node("Elu", "elu", [l]);
+        var se = b.Node("Selu", "selu", [e]);
+        var gmp = b.Node("GlobalMaxPool", "gmp", [se]);              // (N, 4, 1, 1), no flatten: an image
+        var c2 = b.Node("Conv", "conv2", [gmp, ImportTests.W(b, "w2", 7, 0.5f, 2, 4, 1, 1)], Ints("kernel_shape", 1, 1));
+        return b.Node("Exp", "exp", [c2]);
+    }), [2, 3, 9, 8]);
+
+    [Fact]
+    public void Opset_20_Gelu_op_and_opset_9_Slice_attributes()
+    {
+        Check(ImportTests.Graph(20, [6], (b, x) => b.Node("Gelu", "gelu", [b.Node("Gemm", "fc", [x, ImportTests.W(b, "w", 8, 0.5f, 6, 4)])],
+            new AttributeProto { Name = "approximate", Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8("tanh") })), [3, 6]);
+        Check(ImportTests.Graph(9, [2, 6, 6], (b, x) =>
+            b.Node("Slice", "slice", [x], Ints("starts", 2, 1), Ints("ends", 5, 6), Ints("axes", 2, 3))), [2, 2, 6, 6]);
+    }
+
+    private static void Check(byte[] onnx, int[] dims)
+    {
+        var (rel, abs) = ImportTests.CompareWithOrt(onnx, dims);
+        Assert.True(rel <= ExportTests.Tolerance, $"max rel {rel:E2} (abs {abs:E2})");
+    }
+}
