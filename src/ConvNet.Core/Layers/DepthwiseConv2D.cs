@@ -198,6 +198,7 @@ public sealed class SeparableConv2D : Layer
     private Tensor? _x, _t, _y, _pre, _dy, _dz, _dt, _dx;
     private float[][] _partialDw = [], _partialPw = [], _partialB = [];
     private ConvGeometry _g, _pg;
+    private int[] _mid = [];   // per-sample shape of the depthwise output (OH, OW, C·M)
     private readonly Action<int, int, int> _forwardPart, _backwardPart;
 
     /// <summary>Square kernel and equal strides.</summary>
@@ -272,6 +273,7 @@ public sealed class SeparableConv2D : Layer
         int c = InputShape![2], cm = c * DepthMultiplier;
         _g = ConvGeometry.Create(n, InputShape[0], InputShape[1], c, KernelSize.Height, KernelSize.Width, Strides.Height, Strides.Width, Padding, cm);
         _pg = ConvGeometry.Create(n, _g.OH, _g.OW, cm, 1, 1, 1, 1, Padding.Valid, Filters);
+        if (_mid.Length == 0) _mid = [_g.OH, _g.OW, cm];
     }
 
     /// <inheritdoc/>
@@ -280,7 +282,7 @@ public sealed class SeparableConv2D : Layer
         int n = x.Shape[0];
         Geometries(n);
         _x = x;
-        _t = Workspace(ref _t, new Shape(n, _g.OH, _g.OW, _g.K));
+        _t = Workspace(ref _t, n, _mid);
         _y = Workspace(ref _y, n, OutputShape!);
         if (ActivationOps.NeedsInput(Activation)) _pre = Workspace(ref _pre, n, OutputShape!);
         ForBatch(n, _forwardPart);
@@ -307,7 +309,7 @@ public sealed class SeparableConv2D : Layer
         Geometries(n);
         _dy = dy;
         _dz = Workspace(ref _dz, n, OutputShape!);
-        _dt = Workspace(ref _dt, new Shape(n, _g.OH, _g.OW, _g.K));
+        _dt = Workspace(ref _dt, n, _mid);
         if (NeedsInputGradient) _dx = Workspace(ref _dx, n, InputShape!);
         _partialDw = DepthwiseArgs.Partials(_partialDw, parts, DepthwiseKernel!.Value.Length);
         _partialPw = DepthwiseArgs.Partials(_partialPw, parts, PointwiseKernel!.Value.Length);
