@@ -76,4 +76,21 @@ public sealed class NewLayerModelFileTests : IDisposable
         Assert.Equal([Activation.GeluApproximate, Activation.Silu], loaded.Layers.Where(l => l.GetType() == typeof(ActivationLayer)).Select(l => ((ActivationLayer)l).Activation));
         Assert.Equal([Activation.Gelu, Activation.Selu], loaded.Layers.OfType<Dense>().Select(l => l.Activation));
     }
+
+    [Fact]
+    public void DepthwiseAndSeparableConvolutionsRoundTrip()
+    {
+        var rng = new Rng(3);
+        var model = new Sequential(
+            new Input(9, 8, 3),
+            new DepthwiseConv2D((3, 2), (2, 1), Padding.Same, depthMultiplier: 2, activation: Activation.Relu, name: "dw"),
+            new SeparableConv2D(5, 3, padding: Padding.Same, depthMultiplier: 3, activation: Activation.Silu, useBias: false, name: "sep"),
+            new GlobalAveragePooling2D(),
+            new Dense(2)) { Seed = 5 };
+        var loaded = RoundTrip(model, _dir.File("sep.cnet"), RandomTensor(rng, 2, 9, 8, 3));
+        var dw = loaded.Layers.OfType<DepthwiseConv2D>().Single();
+        Assert.Equal(((3, 2), (2, 1), Padding.Same, 2, Activation.Relu, true), (dw.KernelSize, dw.Strides, dw.Padding, dw.DepthMultiplier, dw.Activation, dw.UseBias));
+        var sep = loaded.Layers.OfType<SeparableConv2D>().Single();
+        Assert.Equal((5, (3, 3), (1, 1), Padding.Same, 3, Activation.Silu, false), (sep.Filters, sep.KernelSize, sep.Strides, sep.Padding, sep.DepthMultiplier, sep.Activation, sep.UseBias));
+    }
 }

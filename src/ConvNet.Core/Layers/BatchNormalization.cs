@@ -67,7 +67,8 @@ public sealed class BatchNormalization : Layer
 
     private Parameter? Find(string name)
     {
-        foreach (var p in Parameters) if (p.Name == name) return p;
+        var ps = Parameters;
+        for (int i = 0; i < ps.Count; i++) if (ps[i].Name == name) return ps[i];   // no enumerator: called every step
         return null;
     }
 

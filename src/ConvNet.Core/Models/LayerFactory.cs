@@ -33,6 +33,10 @@ internal static class LayerFactory
             "GlobalMaxPooling2D" => new GlobalMaxPooling2D(name),
             "Dropout" => new Dropout(F(c["rate"]), DropoutBase.ParseSeed(c["seed"]), name),
             "SpatialDropout2D" => new SpatialDropout2D(F(c["rate"]), DropoutBase.ParseSeed(c["seed"]), name),
+            "DepthwiseConv2D" => new DepthwiseConv2D(P(c["kernel_size"]), P(c["strides"]), Pad(c["padding"]), I(c["depth_multiplier"]),
+                ActivationOps.Parse(c["activation"]), B(c["use_bias"]), name),
+            "SeparableConv2D" => new SeparableConv2D(I(c["filters"]), P(c["kernel_size"]), P(c["strides"]), Pad(c["padding"]), I(c["depth_multiplier"]),
+                ActivationOps.Parse(c["activation"]), B(c["use_bias"]), name),
             _ => throw new ArgumentException($"unknown layer type '{type}'"),
         };
     }
