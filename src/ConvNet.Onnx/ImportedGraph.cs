@@ -20,6 +20,26 @@ internal sealed class ConvStep : Step
     public Activation Activation;
 }
 
+/// <summary>DepthwiseConv2D with kernel (KH, KW, C, M); output channel c·M + m.</summary>
+internal sealed class DepthwiseStep : Step
+{
+    public required float[] Kernel { get; set; }
+    public float[]? Bias { get; set; }
+    public int KH, KW, C, M, SH, SW;
+    public Padding Padding;
+    public Activation Activation;
+}
+
+/// <summary>SeparableConv2D: a bias-free depthwise step followed by a 1×1 convolution (pointwise kernel (1, 1, C·M, F)).</summary>
+internal sealed class SeparableStep : Step
+{
+    public required DepthwiseStep Depthwise { get; init; }
+    public required float[] Pointwise { get; init; }
+    public float[]? Bias { get; set; }
+    public int F;
+    public Activation Activation;
+}
+
 /// <summary>Dense with kernel (in, out).</summary>
 internal sealed class DenseStep : Step
 {
@@ -96,6 +116,9 @@ internal sealed class ImportedGraph
         {
             ConvStep c => new Conv2D(c.F, (c.KH, c.KW), (c.SH, c.SW), c.Padding, c.Activation, c.Bias is not null, c.Name),
             DenseStep d => new Dense(d.Out, d.Activation, d.Bias is not null, d.Name),
+            DepthwiseStep d => new DepthwiseConv2D((d.KH, d.KW), (d.SH, d.SW), d.Padding, d.M, d.Activation, d.Bias is not null, d.Name),
+            SeparableStep p => new SeparableConv2D(p.F, (p.Depthwise.KH, p.Depthwise.KW), (p.Depthwise.SH, p.Depthwise.SW), p.Depthwise.Padding, p.Depthwise.M,
+                p.Activation, p.Bias is not null, p.Name),
             PoolStep { Max: true } p => new MaxPooling2D((p.KH, p.KW), (p.SH, p.SW), p.Padding, p.Name),
             PoolStep p => new AveragePooling2D((p.KH, p.KW), (p.SH, p.SW), p.Padding, p.Name),
             GlobalAveragePoolStep => new GlobalAveragePooling2D(s.Name),
@@ -124,6 +147,16 @@ internal sealed class ImportedGraph
             case DenseStep d:
                 d.Kernel.CopyTo(((Dense)layer).Kernel!.Value.Span);
                 d.Bias?.CopyTo(((Dense)layer).Bias!.Value.Span);
+                break;
+            case DepthwiseStep d:
+                d.Kernel.CopyTo(((DepthwiseConv2D)layer).DepthwiseKernel!.Value.Span);
+                d.Bias?.CopyTo(((DepthwiseConv2D)layer).Bias!.Value.Span);
+                break;
+            case SeparableStep p:
+                var sep = (SeparableConv2D)layer;
+                p.Depthwise.Kernel.CopyTo(sep.DepthwiseKernel!.Value.Span);
+                p.Pointwise.CopyTo(sep.PointwiseKernel!.Value.Span);
+                p.Bias?.CopyTo(sep.Bias!.Value.Span);
                 break;
             case BatchNormStep b:
                 var bn = (BatchNormalization)layer;

@@ -140,6 +140,22 @@ internal sealed class LayerEmitter(OnnxGraphBuilder b, OnnxLayout layout)
                     Ints("pads", pt, pl, pb, pr), Ints("dilations", 1, 1), Int("group", 1));
                 return Activate(c.Activation, new OnnxValue(y, outShape, true), n, layer);
             }
+            case DepthwiseConv2D dc:
+            {
+                x = ToNchw(x);
+                var y = Depthwise(x, n, dc.KernelSize, dc.Strides, dc.Padding, dc.DepthMultiplier, dc.DepthwiseKernel!.Value.Span, dc.UseBias ? dc.Bias!.Value.Span : null);
+                return Activate(dc.Activation, new OnnxValue(y, outShape, true), n, layer);
+            }
+            case SeparableConv2D sc:
+            {
+                x = ToNchw(x);
+                var d = Depthwise(x, n + "/depthwise", sc.KernelSize, sc.Strides, sc.Padding, sc.DepthMultiplier, sc.DepthwiseKernel!.Value.Span, null);
+                int cm = x.Shape[2] * sc.DepthMultiplier, f = sc.Filters;
+                var w = b.Initializer(n + "/pointwise_kernel", KernelToOihw(sc.PointwiseKernel!.Value.Span, 1, 1, cm, f), f, cm, 1, 1);
+                string[] inputs = sc.UseBias ? [d, w, b.Initializer(n + "/bias", sc.Bias!.Value.Span, f)] : [d, w];
+                var y = b.Node("Conv", n, inputs, Ints("kernel_shape", 1, 1), Ints("strides", 1, 1), Ints("pads", 0, 0, 0, 0), Ints("dilations", 1, 1), Int("group", 1));
+                return Activate(sc.Activation, new OnnxValue(y, outShape, true), n, layer);
+            }
             case MaxPooling2D or AveragePooling2D:
             {
                 var p = (Pooling2D)layer;
@@ -246,6 +262,18 @@ internal sealed class LayerEmitter(OnnxGraphBuilder b, OnnxLayout layout)
             _ => throw Unsupported(layer, $"activation {a}"),
         };
         return x with { Name = y };
+    }
+
+    /// <summary>A depthwise Conv (group = C): Keras kernel (KH, KW, C, M) → (C·M, 1, KH, KW); output channel c·M + m as in TF.</summary>
+    private string Depthwise(OnnxValue x, string n, (int Height, int Width) k, (int Height, int Width) s, Padding padding, int m, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias)
+    {
+        int kh = k.Height, kw = k.Width, c = x.Shape[2];
+        var w = b.Initializer(n + "/depthwise_kernel", KernelToOihw(kernel, kh, kw, 1, c * m), c * m, 1, kh, kw);
+        string[] inputs = bias.IsEmpty ? [x.Name, w] : [x.Name, w, b.Initializer(n + "/bias", bias, c * m)];
+        var (pt, pb) = Pads(x.Shape[0], kh, s.Height, padding);
+        var (pl, pr) = Pads(x.Shape[1], kw, s.Width, padding);
+        return b.Node("Conv", n, inputs, Ints("kernel_shape", kh, kw), Ints("strides", s.Height, s.Width),
+            Ints("pads", pt, pl, pb, pr), Ints("dilations", 1, 1), Int("group", c));
     }
 
     /// <summary>Slope of ConvNet's <see cref="Activation.LeakyRelu"/> activation (Keras' "leaky_relu" string).</summary>

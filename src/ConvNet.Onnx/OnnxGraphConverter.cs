@@ -394,9 +394,11 @@ internal sealed class OnnxGraphConverter
         if (wt.Dims.Count != 4) throw Fail($"weight '{wt.Name}' has rank {wt.Dims.Count}; 2-D convolution (F, C, KH, KW) expected");
         int f = (int)wt.Dims[0], c = (int)wt.Dims[1], kh = (int)wt.Dims[2], kw = (int)wt.Dims[3];
         long group = Int(_node, "group", 1);
-        if (group != 1)
-            throw Fail(group == x.Shape[2] && c == 1 ? $"depthwise convolution (group {group}) not supported yet (ConvNet.Core has no DepthwiseConv2D)" : $"group {group} not supported (only 1)");
-        if (c != x.Shape[2]) throw Fail($"weight '{wt.Name}' expects {c} input channels but the input has {x.Shape[2]}");
+        int cin = x.Shape[2];
+        bool depthwise = group > 1 && group == cin && c == 1 && f % cin == 0;
+        if (group != 1 && !depthwise)
+            throw Fail($"group {group} not supported (only 1, or depthwise: group = input channels {cin} with weight (C·M, 1, KH, KW))");
+        if (!depthwise && c != cin) throw Fail($"weight '{wt.Name}' expects {c} input channels but the input has {cin}");
         NoDilation();
         Kernel2("kernel_shape", [kh, kw]);
         var (sh, sw) = Strides();
@@ -413,12 +415,30 @@ internal sealed class OnnxGraphConverter
         if (oh <= 0 || ow <= 0) throw Fail($"the {kh}×{kw} kernel is larger than the padded {px.Shape[0]}×{px.Shape[1]} input");
         var w = Floats(wt);
         var k = new float[w.Length];
-        // (F, C, KH, KW) → (KH, KW, C, F)
+        // (F, C, KH, KW) → (KH, KW, C, F); depthwise (C·M, 1, KH, KW) → (KH, KW, C, M), the same index arithmetic with C = 1.
         for (int o = 0; o < f; o++)
             for (int i = 0; i < c; i++)
                 for (int y = 0; y < kh; y++)
                     for (int z = 0; z < kw; z++)
                         k[((y * kw + z) * c + i) * f + o] = w[((o * c + i) * kh + y) * kw + z];
+        if (depthwise)
+        {
+            var dw = new DepthwiseStep { Name = LayerName("depthwise_conv2d"), Inputs = [px.Id], Kernel = k, Bias = bias, KH = kh, KW = kw, C = cin, M = f / cin, SH = sh, SW = sw, Padding = padding };
+            Output(AddStep(dw, [oh, ow, f]));
+            return;
+        }
+        // A bias-free depthwise conv whose only reader is a 1×1 stride-1 conv is a SeparableConv2D.
+        if (x.Producer is DepthwiseStep { Bias: null, Activation: Activation.None } d && Uses(_node.Input[0]) == 1 && kh == 1 && kw == 1 && sh == 1 && sw == 1 && padding == Padding.Valid && px == x)
+        {
+            int at = _steps.IndexOf(d);
+            var sep = new SeparableStep { Name = d.Name, Inputs = d.Inputs, Depthwise = d, Pointwise = k, Bias = bias, F = f };
+            _steps.RemoveAt(at);
+            var v = AddStep(sep, [oh, ow, f]);
+            _steps.RemoveAt(_steps.Count - 1);
+            _steps.Insert(at, sep);
+            Output(v);
+            return;
+        }
         var step = new ConvStep { Name = LayerName("conv2d"), Inputs = [px.Id], Kernel = k, Bias = bias, KH = kh, KW = kw, C = c, F = f, SH = sh, SW = sw, Padding = padding };
         Output(AddStep(step, [oh, ow, f]));
     }
@@ -444,7 +464,8 @@ internal sealed class OnnxGraphConverter
         if (p[3].Any(v => !(v >= 0f))) throw Fail("the variance has negative or NaN values");
         var producer = x.Producer;
         bool single = Uses(_node.Input[0]) == 1;
-        if (_foldBatchNorm && single && producer is ConvStep { Activation: Activation.None } or DenseStep { Activation: Activation.None })
+        if (_foldBatchNorm && single && producer is ConvStep { Activation: Activation.None } or DenseStep { Activation: Activation.None }
+            or DepthwiseStep { Activation: Activation.None } or SeparableStep { Activation: Activation.None })
         {
             // Folded into the preceding Conv or Gemm (inference form): y = (x − mean)·γ/√(var + ε) + β.
             var s = new double[ch];
@@ -453,6 +474,16 @@ internal sealed class OnnxGraphConverter
             {
                 for (int i = 0; i < conv.Kernel.Length; i++) conv.Kernel[i] = (float)(conv.Kernel[i] * s[i % ch]);
                 conv.Bias = Fold(conv.Bias, p, s, ch);
+            }
+            else if (producer is DepthwiseStep dw)
+            {
+                for (int i = 0; i < dw.Kernel.Length; i++) dw.Kernel[i] = (float)(dw.Kernel[i] * s[i % ch]);
+                dw.Bias = Fold(dw.Bias, p, s, ch);
+            }
+            else if (producer is SeparableStep sp)
+            {
+                for (int i = 0; i < sp.Pointwise.Length; i++) sp.Pointwise[i] = (float)(sp.Pointwise[i] * s[i % ch]);
+                sp.Bias = Fold(sp.Bias, p, s, ch);
             }
             else
             {
@@ -493,6 +524,14 @@ internal sealed class OnnxGraphConverter
                     d.Activation = a;
                     Output(x with { NonNegative = NonNegative(a) });
                     return;
+                case DepthwiseStep { Activation: Activation.None } dw when a != Activation.Softmax || !x.OnnxNhwc:
+                    dw.Activation = a;
+                    Output(x with { NonNegative = NonNegative(a) });
+                    return;
+                case SeparableStep { Activation: Activation.None } sp when a != Activation.Softmax || !x.OnnxNhwc:
+                    sp.Activation = a;
+                    Output(x with { NonNegative = NonNegative(a) });
+                    return;
             }
         }
         var step = new ActivationStep { Name = LayerName(a.ToString().ToLowerInvariant()), Inputs = [x.Id], Activation = a };
@@ -506,7 +545,8 @@ internal sealed class OnnxGraphConverter
         if (!(alpha >= 0f) || float.IsInfinity(alpha)) throw Fail($"alpha {alpha} not supported (a finite slope ≥ 0)");
         var x = In(0);
         // ConvNet's "leaky_relu" activation has slope 0.2; any other slope is a LeakyReLU layer.
-        if (alpha == 0.2f && Uses(_node.Input[0]) == 1 && x.Producer is ConvStep { Activation: Activation.None } or DenseStep { Activation: Activation.None })
+        if (alpha == 0.2f && Uses(_node.Input[0]) == 1 && x.Producer is ConvStep { Activation: Activation.None } or DenseStep { Activation: Activation.None }
+            or DepthwiseStep { Activation: Activation.None } or SeparableStep { Activation: Activation.None })
         {
             Activate(Activation.LeakyRelu);
             return;

@@ -121,15 +121,15 @@ public class BadInputTests
         m.Graph.Node.Add(Node("Relu", "r", ["x"], ["y"], Int("bogus", 1)));
         var e = Assert.IsType<NotSupportedException>(Import(m.ToByteArray()));
         Assert.Contains("'bad.onnx' has 4 node(s)", e.Message);
-        Assert.Contains("'dilated' (Conv): depthwise convolution (group 2)", e.Message);
+        Assert.Contains("'dilated' (Conv): dilations [2, 2] not supported", e.Message);
         Assert.Contains("'hs' (HardSigmoid): this operator is not supported", e.Message);
         Assert.Contains("'ceil' (MaxPool): ceil_mode = 1 not supported", e.Message);
         Assert.Contains("'r' (Relu): attribute(s) 'bogus' not supported", e.Message);
 
         var d = Model();
         d.Graph.Initializer.Add(new TensorProto { Name = "w", DataType = 1, Dims = { 2, 2, 3, 3 }, FloatData = { new float[36] } });
-        d.Graph.Node.Add(Node("Conv", "dil", ["x", "w"], ["y"], Ints("dilations", 2, 2)));
-        Assert.Contains("'dil' (Conv): dilations [2, 2] not supported", Assert.IsType<NotSupportedException>(Import(d.ToByteArray())).Message);
+        d.Graph.Node.Add(Node("Conv", "grouped", ["x", "w"], ["y"], Int("group", 2)));
+        Assert.Contains("'grouped' (Conv): group 2 not supported", Assert.IsType<NotSupportedException>(Import(d.ToByteArray())).Message);
     }
 
     [Theory]

@@ -15,7 +15,7 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper output)
         "conv-valid", "conv-same-stride2-even", "conv-same-stride2-odd", "conv-rect-kernel-strides", "conv-nobias-tanh",
         "conv-softmax", "maxpool-same", "maxpool-3x3-stride2", "avgpool-same", "avgpool-valid", "gap-dense", "flatten-dense",
         "dense-only", "rescaling-offset", "relu-tanh-softmax-layers", "conv-output-image", "mandarin", "lenet5",
-        "batchnorm-dropout", "batchnorm-dense", "zeropad-crop", "conv-activations", "dense-activations", "activation-layers", "global-max-pool",
+        "batchnorm-dropout", "batchnorm-dense", "zeropad-crop", "conv-activations", "dense-activations", "activation-layers", "global-max-pool", "depthwise-separable",
     ];
 
     internal static Sequential Build(string name) => name switch
@@ -62,6 +62,9 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper output)
         "activation-layers" => new(new Input(4, 4, 3), new ActivationLayer(Activation.Gelu), new LeakyReLU(0.1f), new Conv2D(4, 3),
             new ActivationLayer("sigmoid"), new ActivationLayer(Activation.Silu), new ActivationLayer(Activation.Softmax), new Flatten(), new LeakyReLU(), new ActivationLayer(Activation.Elu)),
         "global-max-pool" => new(new Input(6, 5, 3), new Conv2D(4, 3, activation: Activation.Tanh), new GlobalMaxPooling2D(), new Dense(2)),
+        "depthwise-separable" => new(new Input(12, 14, 3), new DepthwiseConv2D(3, padding: Padding.Same, depthMultiplier: 2, activation: Activation.Relu),
+            new SeparableConv2D(5, 3, strides: 2, padding: Padding.Same, activation: Activation.Relu), new DepthwiseConv2D((2, 3), (1, 2), useBias: false),
+            new SeparableConv2D(4, (3, 2), depthMultiplier: 3, useBias: false), new BatchNormalization(), new GlobalAveragePooling2D(), new Dense(3)),
         _ => throw new ArgumentException(name),
     };
 
