@@ -4,6 +4,7 @@ namespace ConvNet.Core.Tests;
 
 /// <summary>A training step through every layer of issue 11 allocates nothing after warm-up (bytes counted on the calling thread,
 /// as <see cref="AllocationTests"/> does; with 1 thread every kernel runs on it).</summary>
+[Collection("Allocation")]
 public class NewLayerAllocationTests
 {
     [Theory]
