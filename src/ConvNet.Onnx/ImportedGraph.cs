@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace ConvNet.Onnx;
 
 /// <summary>One step of an imported graph, in ConvNet's NHWC terms; <see cref="Inputs"/> and <see cref="Output"/> are value ids.</summary>
@@ -69,32 +67,32 @@ internal sealed class BatchNormStep : Step
     public required float[] Gamma, Beta, Mean, Variance;
     public float Epsilon, Momentum;
 }
-/// <summary>Elementwise sum of two values of the same shape.</summary>
-internal sealed class AddStep : Step;
+/// <summary>A merge of several values: Add, Subtract, Multiply, Average (same shapes) or Concatenate along <see cref="Axis"/> (Keras numbering, batch = 0).</summary>
+internal sealed class MergeStep : Step
+{
+    public required string Kind { get; init; }
+    public int Axis { get; init; } = -1;
+}
 /// <summary>Zero padding of an image (ZeroPadding2D).</summary>
 internal sealed class ZeroPadStep : Step { public int Top, Bottom, Left, Right; }
 
 /// <summary>
-/// The result of converting an ONNX graph: steps in topological order over NHWC values. It becomes a
-/// <see cref="Sequential"/> when it is a chain of layers ConvNet.Core has, and otherwise runs here (inference only)
-/// with ConvNet's own layers for the convolutions, pools and dense layers.
+/// The result of converting an ONNX graph: steps in topological order over NHWC values, each one ConvNet layer.
+/// <see cref="ToModel"/> makes a <see cref="Sequential"/> of a chain and a functional <see cref="Model"/> otherwise.
 /// </summary>
 internal sealed class ImportedGraph
 {
-    private Layer?[]? _layers;
-
     public required string Name { get; init; }
     public required int[] InputShape { get; init; }
     public required int[] OutputShape { get; init; }
     public required int InputId { get; init; }
     public required int OutputId { get; init; }
-    public required int ValueCount { get; init; }
     public required List<Step> Steps { get; init; }
 
     /// <summary>Shape (per sample, NHWC) of every value id, filled by the converter.</summary>
     public required Dictionary<int, int[]> Shapes { get; init; }
 
-    /// <summary>True when every step is one ConvNet layer applied to the previous step's output.</summary>
+    /// <summary>True when every step is one single-input layer applied to the previous step's output.</summary>
     public bool IsChain
     {
         get
@@ -102,42 +100,47 @@ internal sealed class ImportedGraph
             int current = InputId;
             foreach (var s in Steps)
             {
-                if (s.Inputs.Length != 1 || s.Inputs[0] != current || s is AddStep) return false;
+                if (s.Inputs.Length != 1 || s.Inputs[0] != current || s is MergeStep) return false;
                 current = s.Output;
             }
             return current == OutputId;
         }
     }
 
-    /// <summary>A ConvNet layer for a step (built, weights set), or null for the steps that have no ConvNet.Core layer yet (Add).</summary>
-    public static Layer? ToLayer(Step s, int[] inputShape)
+    /// <summary>The ConvNet layer of a step (not built yet; weights are set by <see cref="SetWeights"/> once it is).</summary>
+    public static Layer CreateLayer(Step s) => s switch
     {
-        Layer? layer = s switch
-        {
-            ConvStep c => new Conv2D(c.F, (c.KH, c.KW), (c.SH, c.SW), c.Padding, c.Activation, c.Bias is not null, c.Name),
-            DenseStep d => new Dense(d.Out, d.Activation, d.Bias is not null, d.Name),
-            DepthwiseStep d => new DepthwiseConv2D((d.KH, d.KW), (d.SH, d.SW), d.Padding, d.M, d.Activation, d.Bias is not null, d.Name),
-            SeparableStep p => new SeparableConv2D(p.F, (p.Depthwise.KH, p.Depthwise.KW), (p.Depthwise.SH, p.Depthwise.SW), p.Depthwise.Padding, p.Depthwise.M,
-                p.Activation, p.Bias is not null, p.Name),
-            PoolStep { Max: true } p => new MaxPooling2D((p.KH, p.KW), (p.SH, p.SW), p.Padding, p.Name),
-            PoolStep p => new AveragePooling2D((p.KH, p.KW), (p.SH, p.SW), p.Padding, p.Name),
-            GlobalAveragePoolStep => new GlobalAveragePooling2D(s.Name),
-            FlattenStep => new Flatten(s.Name),
-            GlobalMaxPoolStep => new GlobalMaxPooling2D(s.Name),
-            ActivationStep { Activation: Activation.Relu } => new ReLU(s.Name),
-            ActivationStep { Activation: Activation.Tanh } => new Tanh(s.Name),
-            ActivationStep { Activation: Activation.Softmax } => new Softmax(s.Name),
-            ActivationStep a => new ActivationLayer(a.Activation, s.Name),
-            LeakyReluStep l => new LeakyReLU(l.Slope, s.Name),
-            RescaleStep r => new Rescaling(r.Scale, r.Offset, r.Name),
-            ZeroPadStep z => new ZeroPadding2D(((z.Top, z.Bottom), (z.Left, z.Right)), s.Name),
-            CropStep c => new Cropping2D(((c.Top, c.Bottom), (c.Left, c.Right)), s.Name),
-            // γ ≡ 1 and β ≡ 0 (e.g. Keras' scale=False / center=False) need no parameters.
-            BatchNormStep b => new BatchNormalization(-1, b.Momentum, b.Epsilon, center: b.Beta.Any(v => v != 0f), scale: b.Gamma.Any(v => v != 1f), name: s.Name),
-            _ => null,
-        };
-        if (layer is null) return null;
-        layer.Build(inputShape);
+        ConvStep c => new Conv2D(c.F, (c.KH, c.KW), (c.SH, c.SW), c.Padding, c.Activation, c.Bias is not null, c.Name),
+        DenseStep d => new Dense(d.Out, d.Activation, d.Bias is not null, d.Name),
+        DepthwiseStep d => new DepthwiseConv2D((d.KH, d.KW), (d.SH, d.SW), d.Padding, d.M, d.Activation, d.Bias is not null, d.Name),
+        SeparableStep p => new SeparableConv2D(p.F, (p.Depthwise.KH, p.Depthwise.KW), (p.Depthwise.SH, p.Depthwise.SW), p.Depthwise.Padding, p.Depthwise.M,
+            p.Activation, p.Bias is not null, p.Name),
+        PoolStep { Max: true } p => new MaxPooling2D((p.KH, p.KW), (p.SH, p.SW), p.Padding, p.Name),
+        PoolStep p => new AveragePooling2D((p.KH, p.KW), (p.SH, p.SW), p.Padding, p.Name),
+        GlobalAveragePoolStep => new GlobalAveragePooling2D(s.Name),
+        GlobalMaxPoolStep => new GlobalMaxPooling2D(s.Name),
+        FlattenStep => new Flatten(s.Name),
+        ActivationStep { Activation: Activation.Relu } => new ReLU(s.Name),
+        ActivationStep { Activation: Activation.Tanh } => new Tanh(s.Name),
+        ActivationStep { Activation: Activation.Softmax } => new Softmax(s.Name),
+        ActivationStep a => new ActivationLayer(a.Activation, s.Name),
+        LeakyReluStep l => new LeakyReLU(l.Slope, s.Name),
+        RescaleStep r => new Rescaling(r.Scale, r.Offset, r.Name),
+        ZeroPadStep z => new ZeroPadding2D(((z.Top, z.Bottom), (z.Left, z.Right)), s.Name),
+        CropStep c => new Cropping2D(((c.Top, c.Bottom), (c.Left, c.Right)), s.Name),
+        // γ ≡ 1 and β ≡ 0 (e.g. Keras' scale=False / center=False) need no parameters.
+        BatchNormStep b => new BatchNormalization(-1, b.Momentum, b.Epsilon, center: b.Beta.Any(v => v != 0f), scale: b.Gamma.Any(v => v != 1f), name: s.Name),
+        MergeStep { Kind: "Add" } => new Add(s.Name),
+        MergeStep { Kind: "Subtract" } => new Subtract(s.Name),
+        MergeStep { Kind: "Multiply" } => new Multiply(s.Name),
+        MergeStep { Kind: "Average" } => new Average(s.Name),
+        MergeStep m => new Concatenate(m.Axis, s.Name),
+        _ => throw new InvalidOperationException($"internal: no layer for step {s.GetType().Name}"),
+    };
+
+    /// <summary>Copies a step's weights into its built layer.</summary>
+    public static void SetWeights(Step s, Layer layer)
+    {
         switch (s)
         {
             case ConvStep c:
@@ -166,41 +169,27 @@ internal sealed class ImportedGraph
                 b.Variance.CopyTo(bn.MovingVariance!.Value.Span);
                 break;
         }
-        return layer;
     }
 
-    /// <summary>The graph as a <see cref="Sequential"/> (requires <see cref="IsChain"/>).</summary>
-    public Sequential ToSequential()
+    /// <summary>The graph as a ConvNet model: a <see cref="Sequential"/> for a chain, a functional <see cref="Model"/> otherwise.</summary>
+    public Model ToModel()
     {
-        var layers = new List<Layer> { new Input(InputShape) };
-        foreach (var s in Steps) layers.Add(ToLayer(s, Shapes[s.Inputs[0]])!);
-        return new Sequential([.. layers]) { Name = Name };
-    }
-
-    /// <summary>Runs the graph on a batch (N, …input shape) in inference mode; returns a new tensor (N, …output shape).</summary>
-    public Tensor Predict(Tensor x)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        _layers ??= Steps.Select(s => ToLayer(s, Shapes[s.Inputs[0]])).ToArray();
-        var values = new Tensor?[ValueCount];
-        values[InputId] = x;
-        for (int i = 0; i < Steps.Count; i++)
+        var layers = Steps.Select(CreateLayer).ToArray();
+        Model model;
+        if (IsChain) model = new Sequential([new Input(InputShape), .. layers]) { Name = Name };
+        else
         {
-            var s = Steps[i];
-            var a = values[s.Inputs[0]]!;
-            values[s.Output] = s switch
+            var input = new Input(InputShape);
+            var values = new Dictionary<int, SymbolicTensor> { [InputId] = input };
+            for (int i = 0; i < Steps.Count; i++)
             {
-                AddStep => Add(a, values[s.Inputs[1]]!),
-                _ => _layers[i]!.Forward(a, training: false),
-            };
+                var s = Steps[i];
+                values[s.Output] = s.Inputs.Length == 1 ? layers[i].Apply(values[s.Inputs[0]]) : layers[i].Apply(s.Inputs.Select(v => values[v]).ToArray());
+            }
+            model = new Model(input, values[OutputId], Name);
         }
-        return values[OutputId]!.Clone();
-    }
-
-    private static Tensor Add(Tensor a, Tensor b)
-    {
-        var y = new Tensor(a.Shape);
-        TensorPrimitives.Add(a.Span, b.Span, y.Span);
-        return y;
+        // After the model is built (a model may re-seed the layers it adopts).
+        for (int i = 0; i < Steps.Count; i++) SetWeights(Steps[i], layers[i]);
+        return model;
     }
 }

@@ -5,7 +5,7 @@ using static ConvNet.Onnx.OnnxGraphBuilder;
 namespace ConvNet.Onnx;
 
 /// <summary>
-/// Writes ConvNet models as ONNX files that ONNX Runtime (or any ONNX backend) runs with the same results.
+/// Writes ConvNet models (<see cref="Sequential"/>, functional <see cref="Model"/>s, nested models) as ONNX files that ONNX Runtime (or any ONNX backend) runs with the same results.
 /// <list type="bullet">
 /// <item>Image tensors are NCHW inside the graph. With <see cref="OnnxLayout.Nhwc"/> (the default) the graph takes and
 /// returns NHWC like ConvNet and transposes at its edges; with <see cref="OnnxLayout.Nchw"/> it takes and returns NCHW.</item>
@@ -29,7 +29,7 @@ public static class OnnxExporter
     /// <param name="opset">ONNX default-domain opset, <see cref="MinOpset"/> to <see cref="MaxOpset"/>.</param>
     /// <param name="layout">Layout of the graph's image input and outputs; see <see cref="OnnxLayout"/>.</param>
     /// <exception cref="NotSupportedException">A layer or option has no ONNX form; the message names the layer.</exception>
-    public static void Save(Sequential model, string path, int opset = 17, OnnxLayout layout = OnnxLayout.Nhwc)
+    public static void Save(Model model, string path, int opset = 17, OnnxLayout layout = OnnxLayout.Nhwc)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var bytes = ToBytes(model, opset, layout);
@@ -40,12 +40,12 @@ public static class OnnxExporter
 
     /// <summary>The ONNX model as protobuf bytes (what <see cref="Save"/> writes).</summary>
     /// <inheritdoc cref="Save" path="/param"/>
-    public static byte[] ToBytes(Sequential model, int opset = 17, OnnxLayout layout = OnnxLayout.Nhwc) => Export(model, opset, layout).ToByteArray();
+    public static byte[] ToBytes(Model model, int opset = 17, OnnxLayout layout = OnnxLayout.Nhwc) => Export(model, opset, layout).ToByteArray();
 
     /// <summary>metadata_props key holding the input layout (NHWC or NCHW) of a model written by ConvNet.</summary>
     internal const string InputLayoutKey = "convnet.input_layout";
 
-    internal static ModelProto Export(Sequential model, int opset, OnnxLayout layout)
+    internal static ModelProto Export(Model model, int opset, OnnxLayout layout)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (opset is < MinOpset or > MaxOpset)
@@ -57,8 +57,7 @@ public static class OnnxExporter
         var b = new OnnxGraphBuilder(model.Name);
         var emitter = new LayerEmitter(b, layout);
         var x = emitter.GraphInput("input", model.InputShape!);
-        foreach (var layer in model.Layers) x = emitter.Emit(layer, x);
-        emitter.GraphOutput(x, "output");
+        emitter.GraphOutput(emitter.EmitModel(model, x, ""), "output");
 
         var m = new ModelProto
         {
@@ -109,12 +108,82 @@ internal sealed class LayerEmitter(OnnxGraphBuilder b, OnnxLayout layout)
     public OnnxValue ToNhwc(OnnxValue x) => !x.IsImage || !x.Nchw ? x
         : x with { Name = b.Node("Transpose", x.Name + "_nhwc", [x.Name], Ints("perm", 0, 2, 3, 1)), Nchw = false };
 
-    public OnnxValue Emit(Layer layer, OnnxValue x)
+    /// <summary>Emits a model's graph applied to <paramref name="input"/> (nested models are inlined, their node names prefixed with the model's name).</summary>
+    public OnnxValue EmitModel(Model model, OnnxValue input, string prefix)
+    {
+        var inputTensor = model.InputTensor ?? throw new InvalidOperationException($"ONNX export: model '{model.Name}' is not built.");
+        var values = new Dictionary<SymbolicTensor, OnnxValue>(ReferenceEqualityComparer.Instance) { [inputTensor] = input };
+        foreach (var t in TopologicalOrder(model.OutputTensor!))
+        {
+            if (values.ContainsKey(t)) continue;
+            var layer = t.Layer;
+            var inputs = t.InboundTensors.Select(i => values[i]).ToArray();
+            string n = prefix + (layer.Name.Length > 0 ? layer.Name : layer.TypeName.ToLowerInvariant());
+            values[t] = layer switch
+            {
+                Input => throw new InvalidOperationException($"ONNX export: model '{model.Name}' reads a second input '{layer.Name}'."),
+                Model nested => EmitModel(nested, inputs[0], n + "/"),
+                Merge merge => EmitMerge(merge, inputs, n),
+                _ => Emit(layer, inputs[0], n),
+            };
+        }
+        return values[model.OutputTensor!];
+    }
+
+    /// <summary>The tensors <paramref name="output"/> depends on, inputs before the calls that read them.</summary>
+    private static List<SymbolicTensor> TopologicalOrder(SymbolicTensor output)
+    {
+        var order = new List<SymbolicTensor>();
+        var done = new HashSet<SymbolicTensor>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<(SymbolicTensor T, bool Expanded)>();
+        stack.Push((output, false));
+        while (stack.Count > 0)
+        {
+            var (t, expanded) = stack.Pop();
+            if (done.Contains(t)) continue;
+            if (expanded) { done.Add(t); order.Add(t); continue; }
+            stack.Push((t, true));
+            for (int i = t.InboundTensors.Count - 1; i >= 0; i--)
+                if (!done.Contains(t.InboundTensors[i])) stack.Push((t.InboundTensors[i], false));
+        }
+        return order;
+    }
+
+    private OnnxValue EmitMerge(Merge merge, OnnxValue[] inputs, string n)
+    {
+        var outShape = merge.OutputShape!.ToArray();
+        // Inputs of one merge share a layout: NCHW as soon as one of them is.
+        bool nchw = inputs.Any(i => i.IsImage && i.Nchw);
+        var xs = inputs.Select(i => nchw ? ToNchw(i) : i).ToArray();
+        var names = xs.Select(i => i.Name).ToArray();
+        string y;
+        switch (merge)
+        {
+            case Add: y = b.Node(names.Length == 2 ? "Add" : "Sum", n, names); break;
+            case Subtract: y = b.Node("Sub", n, names); break;
+            case Average: y = b.Node("Mean", n, names); break;
+            case Multiply:
+                y = names[0];
+                for (int i = 1; i < names.Length; i++) y = b.Node("Mul", n, [y, names[i]]);
+                break;
+            case Concatenate c:
+            {
+                int rank = outShape.Length;
+                int axis = (c.Axis < 0 ? c.Axis + rank + 1 : c.Axis) - 1;   // in the per-sample (NHWC) shape
+                long onnxAxis = xs[0].IsImage && nchw ? axis switch { 0 => 2, 1 => 3, _ => 1 } : axis + 1;
+                y = b.Node("Concat", n, names, Int("axis", onnxAxis));
+                break;
+            }
+            default: throw new NotSupportedException($"ONNX export: layer '{merge.Name}' ({merge.TypeName}) cannot be written: this merge layer has no ONNX export yet.");
+        }
+        return new OnnxValue(y, outShape, nchw && outShape.Length == 3);
+    }
+
+    public OnnxValue Emit(Layer layer, OnnxValue x, string n)
     {
         ArgumentNullException.ThrowIfNull(layer);
         var outShape = layer.OutputShape?.ToArray()
             ?? throw new InvalidOperationException($"ONNX export: layer '{layer.Name}' ({layer.TypeName}) is not built.");
-        string n = layer.Name.Length > 0 ? layer.Name : layer.TypeName.ToLowerInvariant();
         switch (layer)
         {
             case Input:

@@ -27,7 +27,7 @@ internal sealed class OnnxGraphConverter
     [
         "Conv", "BatchNormalization", "Relu", "Tanh", "Softmax", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape",
         "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Identity", "Dropout", "Transpose", "Pad", "Constant",
-        "Sigmoid", "Exp", "Elu", "Selu", "LeakyRelu", "Gelu", "GlobalMaxPool", "Slice",
+        "Sigmoid", "Exp", "Elu", "Selu", "LeakyRelu", "Gelu", "GlobalMaxPool", "Slice", "Sum", "Mean", "Concat",
     ];
 
     /// <summary>Domain of the nodes <see cref="OnnxPatterns"/> makes from multi-node activations (SiLU, GELU).</summary>
@@ -97,7 +97,7 @@ internal sealed class OnnxGraphConverter
         {
             Name = _file.Graph.Name.Length > 0 ? _file.Graph.Name : "onnx",
             InputShape = input.Shape, OutputShape = output.Shape, InputId = input.Id, OutputId = output.Id,
-            ValueCount = _nextId, Steps = _steps, Shapes = _shapes,
+            Steps = _steps, Shapes = _shapes,
         };
     }
 
@@ -382,6 +382,9 @@ internal sealed class OnnxGraphConverter
             case "Mul":
             case "Div": Arithmetic(n.OpType); break;
             case "Transpose": Transpose(); break;
+            case "Sum": Known(); Merge("Add", "add"); break;
+            case "Mean": Known(); Merge("Average", "average"); break;
+            case "Concat": Concat(); break;
             case "Pad": Pad(); break;
         }
     }
@@ -743,13 +746,13 @@ internal sealed class OnnxGraphConverter
         bool c0 = IsConst(0), c1 = IsConst(1);
         if (!c0 && !c1)
         {
-            if (op != "Add") throw Fail($"{op} of two computed tensors not supported (only Add)");
-            var a = In(0); var b = In(1);
-            if (!a.Shape.SequenceEqual(b.Shape) || a.OnnxNhwc != b.OnnxNhwc || a.FlatFromNchw != b.FlatFromNchw)
-                throw Fail($"Add of shapes {Layer.Fmt(a.Shape, true)} and {Layer.Fmt(b.Shape, true)} not supported (no broadcasting)");
-            var step = new AddStep { Name = LayerName("add"), Inputs = [a.Id, b.Id] };
-            Output(AddStep(step, a.Shape, a.NonNegative && b.NonNegative) with { OnnxNhwc = a.OnnxNhwc, FlatFromNchw = a.FlatFromNchw });
-            return;
+            switch (op)
+            {
+                case "Add": Merge("Add", "add"); return;
+                case "Sub": Merge("Subtract", "subtract"); return;
+                case "Mul": Merge("Multiply", "multiply"); return;
+                default: throw Fail($"{op} of two computed tensors not supported");
+            }
         }
         if (c0 && c1) throw Fail($"{op} of two constants not supported (fold constants before import)");
         if (c0 && op is "Sub" or "Div") throw Fail($"constant {(op == "Sub" ? "minus" : "divided by")} a tensor not supported");
@@ -787,6 +790,43 @@ internal sealed class OnnxGraphConverter
             return;
         }
         throw Fail($"{op} with constant '{ct.Name}' of dims [{string.Join(", ", ct.Dims)}] not supported (only scalars, and a bias after MatMul)");
+    }
+
+    /// <summary>A merge of computed tensors of one shape and one layout (no broadcasting).</summary>
+    private void Merge(string kind, string stem, int axis = -1, int[]? shape = null)
+    {
+        if (_node.Input.Count < 2) throw Fail($"{_node.OpType} of {_node.Input.Count} input(s) not supported (at least 2)");
+        var xs = Enumerable.Range(0, _node.Input.Count).Select(In).ToArray();
+        var a = xs[0];
+        foreach (var b in xs.Skip(1))
+            if (b.OnnxNhwc != a.OnnxNhwc || b.FlatFromNchw != a.FlatFromNchw || (shape is null && !b.Shape.SequenceEqual(a.Shape)))
+                throw Fail($"{_node.OpType} of shapes {string.Join(" and ", xs.Select(x => Layer.Fmt(x.Shape, true)))} not supported (no broadcasting; one layout)");
+        var step = new MergeStep { Name = LayerName(stem), Inputs = xs.Select(x => x.Id).ToArray(), Kind = kind, Axis = axis };
+        bool nonNegative = kind is "Add" or "Average" or "Multiply" or "Concatenate" && xs.All(x => x.NonNegative);
+        Output(AddStep(step, shape ?? a.Shape, nonNegative) with { OnnxNhwc = a.OnnxNhwc, FlatFromNchw = a.FlatFromNchw });
+    }
+
+    private void Concat()
+    {
+        Known("axis");
+        var xs = Enumerable.Range(0, _node.Input.Count).Select(In).ToArray();
+        var a = xs[0];
+        int rank = a.Shape.Length + 1;
+        long axis = Int(_node, "axis", 1);
+        if (axis < 0) axis += rank;
+        if (axis <= 0 || axis >= rank) throw Fail($"axis {Int(_node, "axis", 1)} not supported (not the batch)");
+        if (a.FlatFromNchw is not null) throw Fail("concatenation of features in NCHW flatten order not supported");
+        // ONNX axis → the axis of ConvNet's per-sample NHWC shape.
+        int sampleAxis = a.IsImage && !a.OnnxNhwc ? axis switch { 1 => 2, 2 => 0, _ => 1 } : (int)axis - 1;
+        var shape = a.Shape.ToArray();
+        shape[sampleAxis] = 0;
+        foreach (var x in xs)
+        {
+            if (x.Shape.Length != a.Shape.Length || Enumerable.Range(0, shape.Length).Any(d => d != sampleAxis && x.Shape[d] != a.Shape[d]))
+                throw Fail($"Concat of shapes {string.Join(" and ", xs.Select(v => Layer.Fmt(v.Shape, true)))} along axis {axis}: the other dimensions differ");
+            shape[sampleAxis] += x.Shape[sampleAxis];
+        }
+        Merge("Concatenate", "concatenate", sampleAxis + 1, shape);
     }
 
     private void Transpose()

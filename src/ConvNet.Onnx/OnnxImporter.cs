@@ -14,25 +14,16 @@ namespace ConvNet.Onnx;
 /// </summary>
 public static class OnnxImporter
 {
-    /// <summary>Loads an ONNX model whose graph is a chain of layers ConvNet has, as a <see cref="Sequential"/> (NHWC input).</summary>
+    /// <summary>Loads an ONNX model: a <see cref="Sequential"/> when the graph is a chain of layers, otherwise a functional
+    /// <see cref="Model"/> (branches and merges: Add/Sum, Sub, Mul, Mean, Concat). The model takes NHWC input.</summary>
     /// <param name="path">The .onnx file.</param>
-    /// <param name="foldBatchNorm">Fold each BatchNormalization that directly follows a Conv or Gemm into its weights and bias
+    /// <param name="foldBatchNorm">Fold each BatchNormalization that directly follows a convolution or Gemm into its weights and bias
     /// (the inference form) instead of keeping a BatchNormalization layer.</param>
     /// <exception cref="InvalidDataException">The file is not a valid ONNX model (truncated, corrupt, sizes that do not match, a cycle, two inputs, …).</exception>
-    /// <exception cref="NotSupportedException">The graph uses ops, attributes or a topology ConvNet cannot represent; the message lists every node concerned.</exception>
-    public static Sequential Load(string path, bool foldBatchNorm = false)
-    {
-        var graph = LoadGraph(path, foldBatchNorm);
-        if (!graph.IsChain)
-        {
-            var adds = graph.Steps.OfType<AddStep>().Select(s => $"'{s.Name}'").ToList();
-            throw new NotSupportedException($"ONNX file '{path}' is not a chain of layers and cannot be returned as a Sequential" +
-                (adds.Count > 0 ? $": the Add node(s) {string.Join(", ", adds.Take(5))}{(adds.Count > 5 ? ", …" : "")} need a functional Model." : " (it branches)."));
-        }
-        return graph.ToSequential();
-    }
+    /// <exception cref="NotSupportedException">The graph uses ops or attributes ConvNet cannot represent; the message lists every node concerned.</exception>
+    public static Model Load(string path, bool foldBatchNorm = false) => LoadGraph(path, foldBatchNorm).ToModel();
 
-    /// <summary>Converts any supported graph (including branches and Add) to the internal runnable form.</summary>
+    /// <summary>Converts a file to the intermediate form (steps over NHWC values).</summary>
     internal static ImportedGraph LoadGraph(string path, bool foldBatchNorm = false) => OnnxGraphConverter.Convert(OnnxFile.Read(path), foldBatchNorm);
 
     internal static ImportedGraph LoadGraph(byte[] bytes, string source, bool foldBatchNorm = false) => OnnxGraphConverter.Convert(OnnxFile.Parse(bytes, source), foldBatchNorm);

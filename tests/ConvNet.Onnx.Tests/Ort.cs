@@ -56,7 +56,7 @@ internal static class TestData
     }
 
     /// <summary>Gives every parameter (biases included) random values so that nothing is tested against zeros.</summary>
-    public static void RandomizeWeights(Sequential model, int seed, float scale = 0.3f)
+    public static void RandomizeWeights(Model model, int seed, float scale = 0.3f)
     {
         int i = 0;
         foreach (var p in model.Parameters)
