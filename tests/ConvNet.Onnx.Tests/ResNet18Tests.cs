@@ -121,6 +121,7 @@ public class ResNet18Tests(ITestOutputHelper output)
     {
         var model = OnnxImporter.Load(ResNet18Path);
         var exported = OnnxExporter.ToBytes(model, layout: OnnxLayout.Nchw);
+        if (Environment.GetEnvironmentVariable("CONVNET_ONNX_DUMP") is { Length: > 0 } dir) File.WriteAllBytes(Path.Combine(dir, "resnet18-roundtrip.onnx"), exported);
         var x = MeanImagePreprocessing.Load(PreprocessPath).Apply(Images());
         var sample = TestData.NhwcToNchw(x.Span.Slice(3 * 224 * 224 * 3, 224 * 224 * 3), 1, 224, 224, 3);
         var (original, _) = Ort.Run(ResNet18Path, sample, [1, 3, 224, 224]);
