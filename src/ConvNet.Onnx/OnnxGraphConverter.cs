@@ -28,6 +28,7 @@ internal sealed class OnnxGraphConverter
         "Conv", "BatchNormalization", "Relu", "Tanh", "Softmax", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape",
         "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Identity", "Dropout", "Transpose", "Pad", "Constant",
         "Sigmoid", "Exp", "Elu", "Selu", "LeakyRelu", "Gelu", "GlobalMaxPool", "Slice", "Sum", "Mean", "Concat",
+        "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast",
     ];
 
     /// <summary>Domain of the nodes <see cref="OnnxPatterns"/> makes from multi-node activations (SiLU, GELU).</summary>
@@ -384,8 +385,16 @@ internal sealed class OnnxGraphConverter
             case "Transpose": Transpose(); break;
             case "Sum": Known(); Merge("Add", "add"); break;
             case "Mean": Known(); Merge("Average", "average"); break;
-            case "Concat": Concat(); break;
+            case "Concat":
+                if (_node.Input.All(i => _shapeVectors.ContainsKey(i) || _consts.ContainsKey(i))) ShapeOp();
+                else Concat();
+                break;
             case "Pad": Pad(); break;
+            case "Shape":
+            case "Gather":
+            case "Unsqueeze":
+            case "Squeeze":
+            case "Cast": ShapeOp(); break;
         }
     }
 
@@ -672,11 +681,59 @@ internal sealed class OnnxGraphConverter
         Output(AddStep(step, [h * w * c], x.NonNegative) with { FlatFromNchw = natural ? null : (c, h, w) });
     }
 
+    /// <summary>Integer vectors computed from shapes (PyTorch's <c>x.view(x.size(0), -1)</c>); null is the batch size.</summary>
+    private readonly Dictionary<string, long?[]> _shapeVectors = [];
+
+    private long?[] Vector(int index)
+    {
+        var name = index < _node.Input.Count ? _node.Input[index] : "";
+        if (_shapeVectors.TryGetValue(name, out var v)) return v;
+        if (_consts.TryGetValue(name, out var t)) return Longs(t).Select(x => (long?)x).ToArray();
+        throw Fail($"input '{name}' is not a shape computation ConvNet can follow (only Shape/Gather/Unsqueeze/Squeeze/Concat/Cast of shapes)");
+    }
+
+    /// <summary>Shape, Gather, Unsqueeze, Squeeze, Cast and Concat on shape vectors: evaluated here, batch size kept symbolic.</summary>
+    private void ShapeOp()
+    {
+        long?[] r;
+        switch (_node.OpType)
+        {
+            case "Shape":
+                Known();
+                var x = In(0);
+                r = x.IsImage
+                    ? (x.OnnxNhwc ? [null, x.Shape[0], x.Shape[1], x.Shape[2]] : [null, x.Shape[2], x.Shape[0], x.Shape[1]])
+                    : [null, .. x.Shape.Select(d => (long?)d)];
+                break;
+            case "Gather":
+                Known("axis");
+                if (Int(_node, "axis", 0) != 0) throw Fail("Gather of a shape along an axis other than 0 not supported");
+                var data = Vector(0);
+                var idx = Longs(Const(1, "indices"));
+                r = idx.Select(i => i >= -data.Length && i < data.Length ? data[i < 0 ? i + data.Length : i] : throw Fail($"index {i} is outside the shape")).ToArray();
+                break;
+            case "Unsqueeze":
+            case "Squeeze":
+                Known("axes");
+                r = Vector(0);
+                break;
+            case "Cast":
+                Known("to", "saturate");
+                r = Vector(0);
+                break;
+            default: // Concat of shape vectors
+                Known("axis");
+                r = Enumerable.Range(0, _node.Input.Count).SelectMany(Vector).ToArray();
+                break;
+        }
+        _shapeVectors[_node.Output[0]] = r;
+    }
+
     private void Reshape()
     {
         Known("allowzero");
         var x = In(0);
-        var shape = Longs(Const(1, "shape"));
+        var shape = Vector(1).Select(d => d ?? 0).ToArray();   // the batch size (symbolic) reshapes like 0: "keep"
         int size = x.Shape.Aggregate(1, (a, b) => a * b);
         bool flat = shape.Length == 2 && shape[0] is 0 or -1 or 1 && (shape[1] == -1 || shape[1] == size) && !(shape[0] == -1 && shape[1] == -1);
         if (!flat) throw Fail($"reshape to [{string.Join(", ", shape)}] not supported (only flattening to (N, {size}))");

@@ -239,6 +239,23 @@ public class ImportPatternTests
             b.Node("Slice", "slice", [x], Ints("starts", 2, 1), Ints("ends", 5, 6), Ints("axes", 2, 3))), [2, 2, 6, 6]);
     }
 
+    [Theory]
+    [InlineData(11)]
+    [InlineData(13)]
+    public void PyTorch_flatten_pattern_Shape_Gather_Unsqueeze_Concat_Reshape(int opset) => Check(ImportTests.Graph(opset, [3, 5, 4], (b, x) =>
+    {
+        var c = b.Node("Conv", "conv", [x, ImportTests.W(b, "w", 9, 0.5f, 4, 3, 3, 3), ImportTests.W(b, "cb", 10, 0.5f, 4)], Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1));
+        var r = b.Node("Relu", "relu", [c]);
+        var shape = b.Node("Shape", "shape", [r]);
+        var n = b.Node("Gather", "gather", [shape, b.Int64Initializer("zero", 0)], Int("axis", 0));
+        // A scalar index gives a scalar; PyTorch unsqueezes it (axes as an attribute before opset 13, an input from 13 on).
+        b.Graph.Initializer.Single(t => t.Name == "zero").Dims.Clear();
+        var u = opset < 13 ? b.Node("Unsqueeze", "unsq", [n], Ints("axes", 0)) : b.Node("Unsqueeze", "unsq", [n, b.Int64Initializer("axes", 0)]);
+        var target = b.Node("Concat", "cat", [u, b.Int64Initializer("minus_one", -1)], Int("axis", 0));
+        var flat = b.Node("Reshape", "view", [r, target]);
+        return b.Node("Gemm", "fc", [flat, ImportTests.W(b, "fw", 11, 0.3f, 3, 4 * 5 * 4), ImportTests.W(b, "fb", 12, 0.3f, 3)], Int("transB", 1));
+    }), [2, 3, 5, 4]);
+
     private static void Check(byte[] onnx, int[] dims)
     {
         var (rel, abs) = ImportTests.CompareWithOrt(onnx, dims);
