@@ -13,7 +13,7 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper output)
     internal static readonly string[] ModelNames =
     [
         "conv-valid", "conv-same-stride2-even", "conv-same-stride2-odd", "conv-rect-kernel-strides", "conv-nobias-tanh",
-        "conv-softmax", "maxpool-same", "maxpool-3x3-stride2", "avgpool-same", "avgpool-valid", "gap-dense", "flatten-dense",
+        "conv-softmax", "maxpool-same", "maxpool-3x3-stride2", "avgpool-same", "avgpool-same-even", "avgpool-valid", "gap-dense", "flatten-dense",
         "dense-only", "rescaling-offset", "relu-tanh-softmax-layers", "conv-output-image", "mandarin", "lenet5",
         "batchnorm-dropout", "batchnorm-dense", "zeropad-crop", "conv-activations", "dense-activations", "activation-layers", "global-max-pool", "depthwise-separable",
         "residual-blocks", "inception-3a", "functional-mandarin", "merges-images", "merges-flat", "nested-models",
@@ -30,6 +30,7 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper output)
         "maxpool-same" => new Sequential(new Input(9, 7, 3), new MaxPooling2D(2, padding: Padding.Same), new Flatten()),
         "maxpool-3x3-stride2" => new Sequential(new Input(10, 11, 2), new Conv2D(3, 1), new MaxPooling2D(3, 2, Padding.Same), new MaxPooling2D((2, 3), (1, 2)), new Flatten()),
         "avgpool-same" => new Sequential(new Input(9, 7, 3), new AveragePooling2D(3, 2, Padding.Same), new Flatten()),
+        "avgpool-same-even" => new Sequential(new Input(8, 10, 2), new AveragePooling2D(3, 2, Padding.Same), new AveragePooling2D((2, 3), (1, 2), Padding.Same), new Flatten()),
         "avgpool-valid" => new Sequential(new Input(8, 9, 2), new AveragePooling2D((2, 3)), new Flatten(), new Dense(3, Activation.Softmax)),
         "gap-dense" => new Sequential(new Input(6, 6, 3), new Conv2D(8, 3, activation: Activation.Relu), new GlobalAveragePooling2D(), new Dense(4, Activation.Tanh)),
         "flatten-dense" => new Sequential(new Input(5, 4, 3), new Flatten(), new Dense(6, Activation.Relu), new Dense(3)),

@@ -152,4 +152,19 @@ public class ResNet18Tests(ITestOutputHelper output)
         var after = baseModel.GetWeights();
         for (int i = 0; i < before.Length; i++) Assert.Equal(before[i], after[i]);   // weights and BN statistics untouched
     }
+
+    [Fact]
+    public void PretrainedModels_finds_the_restored_package_and_explains_a_missing_one()
+    {
+        Assert.Equal(Path.GetFullPath(ModelsDir), Path.GetFullPath(PretrainedModels.FindResNet18Directory()!));
+        var model = PretrainedModels.ResNet18ImageNet();
+        Assert.Equal("resnet18_imagenet", model.Name);
+        // The file's convolution weights plus BN's γ and β: 15,897,152 (CNTK's graph has a third 512-channel block, hence 9 Adds,
+        // so more than torchvision's ResNet-18 without fc, 11,176,512).
+        Assert.Equal(15_897_152, model.Parameters.Where(p => p.Trainable).Sum(p => (long)p.Value.Length));
+        var x = PretrainedModels.ResNet18ImageNetPreprocessing().Apply(Images()).Gather([2]);
+        Assert.Equal(OnnxImporter.Load(ResNet18Path).Predict(x).ToArray(), model.Predict(x).ToArray());
+        var e = Assert.Throws<FileNotFoundException>(() => PretrainedModels.ResNet18ImageNet("/nonexistent/DnnImageModels"));
+        Assert.Contains("/nonexistent/DnnImageModels/ResNet18Onnx/ResNet18.onnx", e.Message);
+    }
 }
