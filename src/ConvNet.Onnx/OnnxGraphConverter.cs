@@ -124,8 +124,8 @@ internal sealed class OnnxGraphConverter
         if (tt.ElemType != (int)TensorProto.Types.DataType.Float)
             throw new NotSupportedException($"ONNX file '{_file.Source}': graph input '{i.Name}' has element type {(TensorProto.Types.DataType)tt.ElemType}; only float is supported.");
         var dims = tt.Shape?.Dim ?? throw _file.Invalid($"graph input '{i.Name}' has no shape.");
-        if (dims.Count is not (2 or 4))
-            throw new NotSupportedException($"ONNX file '{_file.Source}': graph input '{i.Name}' has rank {dims.Count}; (N, C, H, W) images or (N, features) are supported.");
+        if (dims.Count is < 2 or > 4)
+            throw new NotSupportedException($"ONNX file '{_file.Source}': graph input '{i.Name}' has rank {dims.Count}; (N, C, H, W) images, (N, features) or (N, a, b) are supported.");
         var sizes = new int[dims.Count - 1];
         for (int d = 1; d < dims.Count; d++)
         {
@@ -226,7 +226,10 @@ internal sealed class OnnxGraphConverter
 
     private string LayerName(string stem)
     {
-        var s = new string((_node.Name.Length > 0 ? _node.Name : stem).Select(ch => char.IsLetterOrDigit(ch) || ch is '_' or '-' or '.' ? ch : '_').ToArray());
+        // ConvNet's export names nodes "layer/OpType" (nested models "model/layer/OpType"): the layer name comes back.
+        var raw = _node.Name.Length > 0 ? _node.Name : stem;
+        if (raw.EndsWith("/" + _node.OpType, StringComparison.Ordinal) && raw.Length > _node.OpType.Length + 1) raw = raw[..^(_node.OpType.Length + 1)];
+        var s = new string(raw.Select(ch => char.IsLetterOrDigit(ch) || ch is '_' or '-' or '.' ? ch : '_').ToArray());
         if (_names.Add(s)) return s;
         for (int i = 1; ; i++)
             if (_names.Add($"{s}_{i}")) return $"{s}_{i}";
@@ -443,7 +446,7 @@ internal sealed class OnnxGraphConverter
         if (x.Producer is DepthwiseStep { Bias: null, Activation: Activation.None } d && Uses(_node.Input[0]) == 1 && kh == 1 && kw == 1 && sh == 1 && sw == 1 && padding == Padding.Valid && px == x)
         {
             int at = _steps.IndexOf(d);
-            var sep = new SeparableStep { Name = d.Name, Inputs = d.Inputs, Depthwise = d, Pointwise = k, Bias = bias, F = f };
+            var sep = new SeparableStep { Name = LayerName("separable_conv2d"), Inputs = d.Inputs, Depthwise = d, Pointwise = k, Bias = bias, F = f };
             _steps.RemoveAt(at);
             var v = AddStep(sep, [oh, ow, f]);
             _steps.RemoveAt(_steps.Count - 1);
@@ -673,7 +676,12 @@ internal sealed class OnnxGraphConverter
 
     private void Flatten(Val x)
     {
-        if (_gapFlat.Contains(_node.Input[0]) || !x.IsImage) { Output(x); return; } // already (N, features)
+        if (_gapFlat.Contains(_node.Input[0]) || x.Shape.Length == 1) { Output(x); return; } // already (N, features)
+        if (!x.IsImage)
+        {
+            Output(AddStep(new FlattenStep { Name = LayerName("flatten"), Inputs = [x.Id] }, [x.Shape.Aggregate(1, (a, b) => a * b)], x.NonNegative));
+            return;
+        }
         int h = x.Shape[0], w = x.Shape[1], c = x.Shape[2];
         // ConvNet flattens NHWC; ONNX flattens what it holds. Equal orders when the tensor is NHWC in ONNX or C or H·W is 1.
         bool natural = x.OnnxNhwc || c == 1 || h * w == 1;

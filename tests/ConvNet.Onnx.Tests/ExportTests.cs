@@ -16,7 +16,7 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper output)
         "conv-softmax", "maxpool-same", "maxpool-3x3-stride2", "avgpool-same", "avgpool-same-even", "avgpool-valid", "gap-dense", "flatten-dense",
         "dense-only", "rescaling-offset", "relu-tanh-softmax-layers", "conv-output-image", "mandarin", "lenet5",
         "batchnorm-dropout", "batchnorm-dense", "zeropad-crop", "conv-activations", "dense-activations", "activation-layers", "global-max-pool", "depthwise-separable",
-        "residual-blocks", "inception-3a", "functional-mandarin", "merges-images", "merges-flat", "nested-models",
+        "residual-blocks", "inception-3a", "functional-mandarin", "merges-images", "merges-flat", "nested-models", "rank2-input",
     ];
 
     internal static Model Build(string name) => name switch
@@ -64,6 +64,7 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper output)
         "activation-layers" => new Sequential(new Input(4, 4, 3), new ActivationLayer(Activation.Gelu), new LeakyReLU(0.1f), new Conv2D(4, 3),
             new ActivationLayer("sigmoid"), new ActivationLayer(Activation.Silu), new ActivationLayer(Activation.Softmax), new Flatten(), new LeakyReLU(), new ActivationLayer(Activation.Elu)),
         "global-max-pool" => new Sequential(new Input(6, 5, 3), new Conv2D(4, 3, activation: Activation.Tanh), new GlobalMaxPooling2D(), new Dense(2)),
+        "rank2-input" => new Sequential(new Input(5, 4), new Flatten(), new Dense(3, Activation.Softmax)),
         "residual-blocks" => Applications.ResidualBlocks(),
         "inception-3a" => Applications.InceptionModule3a(),
         "functional-mandarin" => Applications.MandarinCnn(),
@@ -184,6 +185,14 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal((1L, 2L), LayerEmitter.Pads(9, 4, 2, Padding.Same));   // total 3
         Assert.Equal((2L, 3L), LayerEmitter.Pads(224, 7, 2, Padding.Same)); // the ResNet stem in TF (CNTK's file has 3, 2)
         Assert.Equal((0L, 0L), LayerEmitter.Pads(9, 4, 2, Padding.Valid));
+    }
+
+    [Fact]
+    public void A_layer_without_an_ONNX_form_is_refused_by_name()
+    {
+        var model = new Sequential(new Input(4, 4, 3), new BatchNormalization(axis: 1, name: "bn_rows"));
+        var e = Assert.Throws<NotSupportedException>(() => OnnxExporter.ToBytes(model));
+        Assert.Contains("layer 'bn_rows' (BatchNormalization) cannot be written: axis 1", e.Message);
     }
 
     [Fact]

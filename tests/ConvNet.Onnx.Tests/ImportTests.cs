@@ -30,6 +30,8 @@ public class ImportTests
             static bool Kept(string t) => t is not ("InputLayer" or "ReLU" or "Tanh" or "Softmax" or "Activation" or "Dropout" or "SpatialDropout2D");
             if (model is Sequential) Assert.Equal(model.Layers.Select(l => l.TypeName).Where(Kept), back.Layers.Select(l => l.TypeName).Where(Kept));
             Assert.Equal(model.CountParams(), back.CountParams());
+            if (model is Sequential && layout == OnnxLayout.Nhwc)   // names come back (fused activations aside)
+                Assert.All(back.Layers.Where(l => l is not Input), l => Assert.Contains(l.Name, model.Layers.Select(m => m.Name)));
             var actual = back.Predict(x);
             Assert.Equal(expected.Shape, actual.Shape);
             Assert.Equal(expected.ToArray(), actual.ToArray()); // exact float equality

@@ -130,6 +130,10 @@ public class ResNet18Tests(ITestOutputHelper output)
         var (rel, abs) = Ort.Diff(again, original);
         output.WriteLine($"ResNet-18 → ConvNet → ONNX, in ORT vs the original file in ORT: max abs {abs:E3}, max rel {rel:E3}");
         Assert.True(rel <= 1e-4, $"max rel {rel:E2} (abs {abs:E2})");
+        // And back into ConvNet: the same model, bit for bit.
+        var again2 = OnnxImporter.LoadGraph(exported, "re-exported").ToModel();
+        var nhwc = x.Gather([3]);
+        Assert.Equal(model.Predict(nhwc).ToArray(), again2.Predict(nhwc).ToArray());
     }
 
     [Fact]
