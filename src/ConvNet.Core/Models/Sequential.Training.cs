@@ -153,9 +153,9 @@ public sealed partial class Sequential
     private void CheckBatchTargets(TargetBatch targets)
     {
         int outputs = OutputShape[^1];
-        TargetChecks.Check($"Loss '{_loss!.Name}' ({_loss.GetType().Name})", _loss.TargetKind, targets.Rows, outputs, targets, "the batch");
+        TargetChecks.Check(_loss!, _loss!.TargetKind, targets.Rows, outputs, targets, "the batch", checkLabelRange: false);   // TrainStep checks label ranges
         foreach (var m in _metrics)
-            if (m.TargetKind != _loss.TargetKind) TargetChecks.Check($"Metric '{m.Name}' ({m.GetType().Name})", m.TargetKind, targets.Rows, outputs, targets, "the batch");
+            if (m.TargetKind != _loss.TargetKind) TargetChecks.Check(m, m.TargetKind, targets.Rows, outputs, targets, "the batch", checkLabelRange: false);
     }
 
     private double TrainStep(Tensor bx, TargetBatch targets, int epoch, int batch)

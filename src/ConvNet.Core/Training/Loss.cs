@@ -26,7 +26,7 @@ public abstract class Loss
             throw new ArgumentException($"Loss '{Name}': {predictions.Length} predictions for {rows} rows of {outputs} outputs.", nameof(predictions));
         if (!grad.IsEmpty && grad.Length != predictions.Length)
             throw new ArgumentException($"Loss '{Name}': the gradient has {grad.Length} values for {predictions.Length} predictions.", nameof(grad));
-        TargetChecks.Check($"Loss '{Name}' ({GetType().Name})", TargetKind, rows, outputs, targets, "the batch");
+        TargetChecks.Check(this, TargetKind, rows, outputs, targets, "the batch");
         return rows == 0 ? 0 : ComputeCore(rows, outputs, predictions, targets, grad, scratch);
     }
 

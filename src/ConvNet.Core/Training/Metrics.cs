@@ -21,7 +21,7 @@ public abstract class Metric
     {
         if (rows < 0 || outputs <= 0 || predictions.Length != rows * outputs)
             throw new ArgumentException($"Metric '{Name}': {predictions.Length} predictions for {rows} rows of {outputs} outputs.", nameof(predictions));
-        TargetChecks.Check($"Metric '{Name}' ({GetType().Name})", TargetKind, rows, outputs, targets, "the batch");
+        TargetChecks.Check(this, TargetKind, rows, outputs, targets, "the batch");
         Accumulate(rows, outputs, predictions, targets);
     }
 

@@ -64,38 +64,49 @@ internal static class TargetChecks
             : $" For class labels use dataset.ToOneHotTargets({outputs}), or a label loss such as SparseCategoricalCrossentropy."
         : " Pass integer class labels (an int[]), or use a loss for float targets such as CategoricalCrossentropy (one-hot) or BinaryCrossentropy.";
 
-    /// <summary>Throws if <paramref name="targets"/> does not fit a loss/metric named <paramref name="who"/> that needs <paramref name="needed"/>.</summary>
-    public static void Check(string who, TargetKind needed, int rows, int outputs, TargetBatch targets, string where)
+    /// <summary>Throws if <paramref name="targets"/> does not fit the loss or metric <paramref name="owner"/>, which needs <paramref name="needed"/>.</summary>
+    public static void Check(object owner, TargetKind needed, int rows, int outputs, TargetBatch targets, string where, bool checkLabelRange = true)
     {
+        // the owner's description is built only on failure, so a passing check allocates nothing
         if (targets.Kind != needed)
-            throw new ArgumentException($"{who} needs {Describe(needed, outputs)} but {where} has {Describe(targets.Kind, targets.Width)}; nothing was updated.{Advice(needed, outputs)}");
+            throw new ArgumentException($"{Who(owner)} needs {Describe(needed, outputs)} but {where} has {Describe(targets.Kind, targets.Width)}; nothing was updated.{Advice(needed, outputs)}");
         if (targets.Rows != rows)
-            throw new ArgumentException($"{who}: {where} has {targets.Rows} target rows for {rows} predictions.");
+            throw new ArgumentException($"{Who(owner)}: {where} has {targets.Rows} target rows for {rows} predictions.");
         if (needed == TargetKind.Labels)
         {
+            if (!checkLabelRange) return;
             var labels = targets.Labels;
             for (int r = 0; r < labels.Length; r++)
                 if ((uint)labels[r] >= (uint)outputs)
-                    throw new ArgumentException($"{who}: label {labels[r]} of row {r} in {where} is out of range for a model with {outputs} outputs (labels must be 0..{outputs - 1}); nothing was updated.");
+                    throw new ArgumentException($"{Who(owner)}: label {labels[r]} of row {r} in {where} is out of range for a model with {outputs} outputs (labels must be 0..{outputs - 1}); nothing was updated.");
             return;
         }
         if (targets.Width != outputs)
-            throw new ArgumentException($"{who}: {where} has {targets.Width} target values per sample but the model outputs {outputs}; nothing was updated.");
+            throw new ArgumentException($"{Who(owner)}: {where} has {targets.Width} target values per sample but the model outputs {outputs}; nothing was updated.");
         var v = targets.Values;
         if (!Sequential.AllFinite(v))
             for (int i = 0; i < v.Length; i++)
                 if (!float.IsFinite(v[i]))
-                    throw new ArgumentException($"{who}: target [{i / outputs}, {i % outputs}] in {where} is {v[i].ToString(CultureInfo.InvariantCulture)}; targets must be finite. Nothing was updated.");
+                    throw new ArgumentException($"{Who(owner)}: target [{i / outputs}, {i % outputs}] in {where} is {v[i].ToString(CultureInfo.InvariantCulture)}; targets must be finite. Nothing was updated.");
     }
+
+    /// <summary>"Loss 'mse' (MeanSquaredError)" or "Metric 'precision' (Precision)".</summary>
+    public static string Who(object owner) => owner switch
+    {
+        Loss l => $"Loss '{l.Name}' ({l.GetType().Name})",
+        Metric m => $"Metric '{m.Name}' ({m.GetType().Name})",
+        _ => owner.ToString() ?? "",
+    };
 
     /// <summary>Checks a whole dataset against the compiled loss and metrics before any work (Fit, Evaluate, TrainOnBatch).</summary>
     public static void CheckDataset(Loss loss, IReadOnlyList<Metric> metrics, Dataset data, int outputs, string where)
     {
         var t = data.AllTargets();
-        Check($"Loss '{loss.Name}' ({loss.GetType().Name})", loss.TargetKind, data.Count, outputs, t, where);
+        // label ranges are checked per batch by the training loop, which names the epoch and batch
+        Check(loss, loss.TargetKind, data.Count, outputs, t, where, checkLabelRange: false);
         for (int i = 0; i < metrics.Count; i++)
             if (metrics[i].TargetKind != loss.TargetKind)
-                Check($"Metric '{metrics[i].Name}' ({metrics[i].GetType().Name})", metrics[i].TargetKind, data.Count, outputs, t, where);
+                Check(metrics[i], metrics[i].TargetKind, data.Count, outputs, t, where, checkLabelRange: false);
     }
 
     /// <summary>Compile-time check: every metric takes the same kind of targets as the loss.</summary>
