@@ -357,6 +357,20 @@ public class FloatTargetTrainingTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AnOutOfRangeValidationLabelIsFoundBeforeTraining()
+    {
+        var (model, opt) = Compiled(new SparseCategoricalCrossentropy(fromLogits: true), 4, new Accuracy());
+        var val = TrainingTestData.Points(6, 2);
+        val.Y[4] = 9;
+        var before = model.GetWeights();
+        var e = Assert.Throws<ArgumentException>(() => model.Fit(TrainingTestData.Points(16, 1), epochs: 1, validationData: val));
+        Assert.True(e.Message.Contains("label 9 of sample 4 in the validation data"), e.Message);
+        AssertNothingUpdated(model, opt, before);
+        e = Assert.Throws<ArgumentException>(() => model.Evaluate(val));
+        Assert.Contains("label 9 of sample 4 in the evaluation data", e.Message);
+    }
+
+    [Fact]
     public void TargetsOfTheWrongWidthAreRejected()
     {
         var (model, opt) = Compiled(new MeanSquaredError(), 1);

@@ -39,6 +39,7 @@ public class MoreOptimizerTests
     [InlineData(0.001, 0.9, 0.0, 1e-7, false)]
     [InlineData(0.01, 0.8, 0.0, 1e-3, true)]
     [InlineData(0.01, 0.9, 0.5, 1e-7, false)]
+    [InlineData(0.01, 0.9, 0.0, 1e-2, false)]   // a large ε shows where it is added (under the root)
     [InlineData(0.05, 0.95, 0.9, 1e-4, true)]
     public void RmspropMatchesKeras3Formula(double lr, double rho, double momentum, double eps, bool centered)
     {

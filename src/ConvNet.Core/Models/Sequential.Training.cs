@@ -37,7 +37,7 @@ public sealed partial class Sequential
         EnsureBuilt(train.X);
         CheckBatch(train.X);
         if (validationData is not null) CheckBatch(validationData.X);
-        TargetChecks.CheckDataset(_loss, _metrics, train, OutputShape[^1], "the training data");
+        TargetChecks.CheckDataset(_loss, _metrics, train, OutputShape[^1], "the training data", checkLabelRange: false);
         if (validationData is not null) TargetChecks.CheckDataset(_loss, _metrics, validationData, OutputShape[^1], "the validation data");
         var cbs = callbacks?.ToArray() ?? [];
         var terminateOnNaN = cbs.OfType<TerminateOnNaN>().FirstOrDefault();

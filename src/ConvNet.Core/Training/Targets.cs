@@ -78,7 +78,7 @@ internal static class TargetChecks
             var labels = targets.Labels;
             for (int r = 0; r < labels.Length; r++)
                 if ((uint)labels[r] >= (uint)outputs)
-                    throw new ArgumentException($"{Who(owner)}: label {labels[r]} of row {r} in {where} is out of range for a model with {outputs} outputs (labels must be 0..{outputs - 1}); nothing was updated.");
+                    throw new ArgumentException($"{Who(owner)}: label {labels[r]} of sample {r} in {where} is out of range for a model with {outputs} outputs (labels must be 0..{outputs - 1}); nothing was updated.");
             return;
         }
         if (targets.Width != outputs)
@@ -99,14 +99,14 @@ internal static class TargetChecks
     };
 
     /// <summary>Checks a whole dataset against the compiled loss and metrics before any work (Fit, Evaluate, TrainOnBatch).</summary>
-    public static void CheckDataset(Loss loss, IReadOnlyList<Metric> metrics, Dataset data, int outputs, string where)
+    /// <remarks>Training data passes <c>checkLabelRange: false</c>: its label ranges are checked per batch by the training loop, which names the epoch and batch.</remarks>
+    public static void CheckDataset(Loss loss, IReadOnlyList<Metric> metrics, Dataset data, int outputs, string where, bool checkLabelRange = true)
     {
         var t = data.AllTargets();
-        // label ranges are checked per batch by the training loop, which names the epoch and batch
-        Check(loss, loss.TargetKind, data.Count, outputs, t, where, checkLabelRange: false);
+        Check(loss, loss.TargetKind, data.Count, outputs, t, where, checkLabelRange);
         for (int i = 0; i < metrics.Count; i++)
             if (metrics[i].TargetKind != loss.TargetKind)
-                Check(metrics[i], metrics[i].TargetKind, data.Count, outputs, t, where, checkLabelRange: false);
+                Check(metrics[i], metrics[i].TargetKind, data.Count, outputs, t, where, checkLabelRange);
     }
 
     /// <summary>Compile-time check: every metric takes the same kind of targets as the loss.</summary>
