@@ -212,6 +212,31 @@ public class FloatTargetTrainingTests(ITestOutputHelper output)
         Assert.True(model.TrainOnBatch(x.Slice(0, 8), y.Slice(0, 8)) < 1e-3);
     }
 
+    [Theory]
+    [InlineData("bce-adamw")]
+    [InlineData("cce-rmsprop")]
+    [InlineData("poisson-amsgrad-schedule")]
+    public void FloatTargetTrainingStepAllocatesZeroBytesAfterWarmUp(string kind)
+    {
+        int outputs = kind.StartsWith("cce") ? 3 : 1;
+        var model = TrainingTestData.PointModel(1, classes: outputs);
+        if (kind.StartsWith("poisson")) model.Add(new ExpLayer());
+        var (opt, loss, metrics) = kind switch
+        {
+            "bce-adamw" => ((Optimizer)new AdamW(), (Loss)new BinaryCrossentropy(fromLogits: true), new Metric[] { new BinaryAccuracy(0f), new Precision(0f), new Recall(0f) }),
+            "cce-rmsprop" => (new RMSprop(momentum: 0.5f, centered: true), new CategoricalCrossentropy(fromLogits: true), []),
+            _ => (new Adam(new CosineDecay(0.01f, 100), amsgrad: true), new Poisson(), new Metric[] { new MeanAbsoluteErrorMetric(), new MeanSquaredErrorMetric() }),
+        };
+        model.Compile(opt, loss, metrics);
+        var x = TrainingTestData.Points(8, 1).X;
+        var y = new Tensor(8, outputs);
+        for (int i = 0; i < 8; i++) y.Span[i * outputs + i % outputs] = 1;
+        for (int i = 0; i < 3; i++) model.TrainOnBatch(x, y);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++) model.TrainOnBatch(x, y);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     // ---- re-compiling after changing Trainable (fine-tuning) ----
 
     [Fact]
