@@ -4,7 +4,7 @@ namespace ConvNet.Core.Tests;
 
 /// <summary>A training step through every layer of issue 11 allocates nothing after warm-up (bytes counted on the calling thread,
 /// as <see cref="AllocationTests"/> does; with 1 thread every kernel runs on it).</summary>
-[Collection(nameof(NewLayerAllocationTests))]
+[Collection("Allocation")]
 public class NewLayerAllocationTests
 {
     [Theory]
@@ -35,7 +35,7 @@ public class NewLayerAllocationTests
         for (int i = 0; i < y.Length; i++) y[i] = i % 3;
         for (int i = 0; i < 3; i++) model.TrainOnBatch(x, y);
         // Three windows of 5 steps, the least must be 0: an allocation in the step itself shows in every window. The class also runs
-        // alone (its collection disables parallelisation): waiting on the worker pool's lock while other test classes use it allocated
+        // alone (the Allocation collection disables parallelisation): waiting on the worker pool's lock while other test classes use it allocated
         // on this thread (seen: 1,040, 832 and 6,448 bytes per window, only when running in parallel with other classes).
         var windows = new long[3];
         for (int wdw = 0; wdw < windows.Length; wdw++)
@@ -68,6 +68,3 @@ public class NewLayerAllocationTests
     }
 }
 
-/// <summary>Runs <see cref="NewLayerAllocationTests"/> after the parallel test classes, not beside them (they share the worker pools).</summary>
-[CollectionDefinition(nameof(NewLayerAllocationTests), DisableParallelization = true)]
-public class NewLayerAllocationCollection;

@@ -7,7 +7,7 @@ namespace ConvNet;
 /// </summary>
 public class ActivationLayer : Layer
 {
-    private Tensor? _x, _y, _dx;
+    private Tensor? _x, _y, _yOwn, _dx;
     private readonly Activation _activation;
 
     /// <summary>Creates the layer from an <see cref="ConvNet.Activation"/>.</summary>
@@ -32,7 +32,7 @@ public class ActivationLayer : Layer
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor x, bool training)
     {
-        var y = Workspace(ref _y, x.Shape[0], InputShape!);
+        var y = _y = OutputBuffer(ref _yOwn, x.Shape[0]);
         _x = x;
         x.Span.CopyTo(y.Span);
         ActivationOps.Forward(_activation, y.Span, x.Shape[-1]);
