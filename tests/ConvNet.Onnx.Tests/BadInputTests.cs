@@ -132,6 +132,21 @@ public class BadInputTests
         Assert.Contains("'grouped' (Conv): group 2 not supported", Assert.IsType<NotSupportedException>(Import(d.ToByteArray())).Message);
     }
 
+    [Fact]
+    public void Asymmetric_max_pool_pads_on_a_possibly_negative_input_are_refused()
+    {
+        // Zero padding equals MaxPool's implicit −∞ padding only for inputs ≥ 0; here the input is the raw graph input.
+        var m = Model();
+        m.Graph.Node.Add(Node("MaxPool", "pool", ["x"], ["y"], Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0)));
+        var e = Assert.IsType<NotSupportedException>(Import(m.ToByteArray()));
+        Assert.Contains("'pool' (MaxPool): pads [1, 1, 0, 0] differ from TF's Same placement [0, 0, 1, 1] and the input is not known to be non-negative", e.Message);
+        // After a Relu the same pool imports (ZeroPadding2D + Valid).
+        var ok = Model();
+        ok.Graph.Node.Add(Node("Relu", "r", ["x"], ["rx"]));
+        ok.Graph.Node.Add(Node("MaxPool", "pool", ["rx"], ["y"], Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0)));
+        Assert.Null(Import(ok.ToByteArray()));
+    }
+
     [Theory]
     [InlineData(6)]
     [InlineData(22)]
