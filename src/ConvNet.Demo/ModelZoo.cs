@@ -7,7 +7,7 @@ internal static class ModelZoo
     public static readonly string[] Names = ["mandarin", "lenet5", "alexnet"];
 
     /// <summary>Graph models shown by <c>summary --model</c> (built with the functional API in <see cref="Applications"/>).</summary>
-    public static readonly string[] GraphNames = ["inception-module", "residual-block", "mandarin-functional"];
+    public static readonly string[] GraphNames = ["inception-module", "residual-block", "mandarin-functional", "xception", "resnet18"];
 
     /// <summary>Builds a named graph model (see <see cref="GraphNames"/>).</summary>
     public static Model CreateGraph(string name) => name switch
@@ -15,6 +15,8 @@ internal static class ModelZoo
         "inception-module" => Applications.InceptionModule3a(),
         "residual-block" => Applications.ResidualBlocks(),
         "mandarin-functional" => Applications.MandarinCnn(),
+        "xception" => Applications.Xception(),
+        "resnet18" => Applications.ResNet18(),
         _ => throw new CliException($"Unknown model '{name}'; expected one of: {string.Join(", ", GraphNames)}.", ExitCodes.Usage),
     };
 
