@@ -9,7 +9,12 @@ public abstract class ActivationLayer : Layer
     private protected ActivationLayer(Activation activation, string? name) : base(name) => _activation = activation;
 
     /// <inheritdoc/>
-    public override int[] ComputeOutputShape(IReadOnlyList<int> s) => s.ToArray();
+    public override int[] ComputeOutputShape(IReadOnlyList<int> s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        ShapeChecks.RequireFits(this, s, "input", s);
+        return s.ToArray();
+    }
 
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor x, bool training)
