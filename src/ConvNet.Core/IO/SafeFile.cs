@@ -26,20 +26,28 @@ public static class SafeFile
     /// <exception cref="IOException">The path is a directory, FIFO, device, socket or another non-regular file; the message says which.</exception>
     public static void EnsureRegularFile(string path, string what = "File")
     {
-        ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(what);
+        if (WhyNotRegular(path) is not { } why) return;
+        string message = $"{what} \"{path}\" {why}.";
+        throw why.StartsWith("does not exist", StringComparison.Ordinal) ? new FileNotFoundException(message, path) : new IOException(message);
+    }
+
+    /// <summary>
+    /// Null if <paramref name="path"/> is a regular file (or a link to one); otherwise why not, as a phrase that follows
+    /// the path: <c>is a directory, not a file</c>, <c>is a named pipe (FIFO), not a regular file; …</c>, <c>does not exist</c>.
+    /// </summary>
+    /// <param name="path">The path to check.</param>
+    public static string? WhyNotRegular(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
         var kind = KindOf(path);
-        switch (kind)
+        return kind switch
         {
-            case Kind.Regular:
-                return;
-            case Kind.Missing:
-                throw new FileNotFoundException($"{what} \"{path}\" does not exist (resolved: \"{Path.GetFullPath(path)}\").", path);
-            case Kind.Directory:
-                throw new IOException($"{what} \"{path}\" is a directory, not a file.");
-            default:
-                throw new IOException($"{what} \"{path}\" is {Describe(kind)}, not a regular file; only regular files are read.");
-        }
+            Kind.Regular => null,
+            Kind.Missing => $"does not exist (resolved: \"{Path.GetFullPath(path)}\")",
+            Kind.Directory => "is a directory, not a file",
+            _ => $"is {Describe(kind)}, not a regular file; only regular files are read",
+        };
     }
 
     /// <summary>
