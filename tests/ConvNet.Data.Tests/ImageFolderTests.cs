@@ -160,7 +160,7 @@ public class ImageFolderTests(Xunit.Abstractions.ITestOutputHelper output)
 
         string[] expected = ["a.PNG", "b.png", "c.jpeg", "sub/a.png", "sub/deeper/z.gif"];
         Assert.Equal(expected, ds.Paths.Select(p => Path.GetRelativePath(k, p).Replace('\\', '/')));
-        Assert.Equal("Found 5 files belonging to 1 classes.", ds.Report.Summary);
+        Assert.Equal("Found 5 files belonging to 1 class.", ds.Report.Summary);
         var kinds = ds.Report.Skipped.ToDictionary(s => Path.GetRelativePath(k, s.Path).Replace('\\', '/'), s => s.Kind);
         Assert.Equal(SkipKind.Hidden, kinds[".hidden.png"]);
         Assert.Equal(SkipKind.Hidden, kinds[".DS_Store"]);

@@ -32,7 +32,7 @@ internal static class SummaryCommand
         }
         else
         {
-            throw new CliException($"'{name}' is neither a known model ({string.Join(", ", ModelZoo.Names)}) nor an existing model file.");
+            throw ModelZoo.NeitherNameNorFile(name);
         }
         ctx.Out.Write(model.Summary());
         return ExitCodes.Success;
