@@ -82,6 +82,54 @@ public sealed class ImageLoadOptions
     /// <summary>Maximum number of files decoded in parallel; default: the processor count (see <see cref="MaxDecodeBytes"/> for memory).</summary>
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Options whose <see cref="ImageSize"/> and <see cref="ColorMode"/> fit a model's per-sample input shape
+    /// (height, width, channels with 1, 3 or 4 channels), e.g. <c>ImageLoadOptions.ForInput(model.InputShape)</c>.
+    /// </summary>
+    /// <param name="modelInputShape">The model's per-sample input (height, width, channels).</param>
+    /// <exception cref="ArgumentException">The shape is not (height, width, 1|3|4).</exception>
+    public static ImageLoadOptions ForInput(IReadOnlyList<int> modelInputShape)
+    {
+        ArgumentNullException.ThrowIfNull(modelInputShape);
+        if (modelInputShape.Count != 3 || modelInputShape[0] <= 0 || modelInputShape[1] <= 0 || ModeFor(modelInputShape[2]) is not { } mode)
+            throw new ArgumentException($"Images load as (height, width, 1|3|4); the model's input is {Format(modelInputShape)}.", nameof(modelInputShape));
+        return new ImageLoadOptions { ImageSize = (modelInputShape[0], modelInputShape[1]), ColorMode = mode };
+    }
+
+    /// <summary>
+    /// Null when images of <paramref name="dataSampleShape"/> fit a model whose input is <paramref name="modelInputShape"/>;
+    /// otherwise a message that says which loader option to change, e.g.
+    /// <c>The images are (256, 256, 3) but the model expects (80, 80, 1): load them with new ImageLoadOptions { ImageSize = (80, 80), ColorMode = ColorMode.Grayscale } …</c>.
+    /// </summary>
+    /// <param name="dataSampleShape">One sample's shape in the dataset (height, width, channels).</param>
+    /// <param name="modelInputShape">The model's per-sample input shape.</param>
+    public static string? ExplainMismatch(IReadOnlyList<int> dataSampleShape, IReadOnlyList<int> modelInputShape)
+    {
+        ArgumentNullException.ThrowIfNull(dataSampleShape);
+        ArgumentNullException.ThrowIfNull(modelInputShape);
+        if (dataSampleShape.SequenceEqual(modelInputShape)) return null;
+        string head = $"The images are {Format(dataSampleShape)} (height, width, channels) but the model expects {Format(modelInputShape)}";
+        if (modelInputShape.Count != 3 || ModeFor(modelInputShape[2]) is not { } mode)
+            return $"{head}; images cannot be loaded in that shape, so the model needs an Input of (height, width, 1|3|4).";
+        var settings = new List<string>();
+        if (dataSampleShape.Count != 3 || dataSampleShape[0] != modelInputShape[0] || dataSampleShape[1] != modelInputShape[1])
+            settings.Add($"ImageSize = ({modelInputShape[0]}, {modelInputShape[1]})");
+        if (dataSampleShape.Count != 3 || dataSampleShape[2] != modelInputShape[2])
+            settings.Add($"ColorMode = ColorMode.{mode}");
+        return $"{head}: load them with new ImageLoadOptions {{ {string.Join(", ", settings)} }} " +
+               "(or ImageLoadOptions.ForInput(model.InputShape)); the default is 256×256 RGB, like Keras.";
+    }
+
+    private static ColorMode? ModeFor(int channels) => channels switch
+    {
+        1 => ColorMode.Grayscale,
+        3 => ColorMode.Rgb,
+        4 => ColorMode.Rgba,
+        _ => null,
+    };
+
+    private static string Format(IReadOnlyList<int> shape) => "(" + string.Join(", ", shape) + ")";
+
     /// <summary>The options Keras uses by default: 256×256 RGB, errors on bad files.</summary>
     public static ImageLoadOptions Default { get; } = new();
 
