@@ -77,6 +77,9 @@ public sealed class ProcessCases(ITestOutputHelper log) : IDisposable
         if (!CanMeasureMemory) return;
         Directory.CreateDirectory(_dir["mnist"]);
         LibraryCases.HugeDeclaredIdx(_dir["mnist/train-images-idx3-ubyte.gz"], 1_369_000);
+        ConvNet.Data.Idx.WriteLabels(_dir["mnist/train-labels-idx1-ubyte"], new byte[10]);
+        ConvNet.Data.Idx.WriteImages(_dir["mnist/t10k-images-idx3-ubyte"], new byte[10 * 28 * 28], 10, 28, 28);
+        ConvNet.Data.Idx.WriteLabels(_dir["mnist/t10k-labels-idx1-ubyte"], new byte[10]);
         var r = Convnet.Child(["train", "--data", _dir["mnist"], "--out", _dir["out"]], environment: HeapLimit512, measureMemory: true);
         log.WriteLine($"peak RSS {r.PeakRssKb / 1024} MB");
         Assert.True(r.ExitCode == ExitCodes.Failure, r.ToString());

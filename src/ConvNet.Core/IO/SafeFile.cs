@@ -116,7 +116,7 @@ public static class SafeFile
             try { hint = Math.Max(0, stream.Length - stream.Position); } catch (NotSupportedException) { }
         }
         long cap = Math.Min(maxBytes, Array.MaxLength - 1L);
-        var buffer = new byte[(int)Math.Clamp(hint, 4096, cap + 1)];
+        var buffer = new byte[(int)Math.Min(Math.Max(hint, 4096), cap + 1)];
         int filled = 0;
         while (true)
         {
