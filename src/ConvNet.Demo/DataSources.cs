@@ -206,14 +206,13 @@ internal static class DataSources
         {
             data = ImageDatasets.LoadDirectory(path, options);
             what = "all images";
-            string folderName = Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
-            if (folderName is not (SplitFolders.TestFolder or SplitFolders.ValFolder or "validation"))
-                ctx.Err.WriteLine($"convnet: warning: \"{path}\" is not split (no train/, val/ and test/ folders), so every image in it is evaluated, " +
-                                  "including any the model was trained on; the score is then too optimistic. Pass the split folder " +
-                                  "(its test part is used; `convnet split` makes one) or its test/ folder.");
         }
         ctx.WriteLine(data.Report.Summary);
         var map = CheckClasses(data.ClassNames, modelClasses, path);
+        if (kind != DataKind.Split && Path.GetFileName(Path.TrimEndingDirectorySeparator(path)) is not (SplitFolders.TestFolder or SplitFolders.ValFolder or "validation"))
+            ctx.Err.WriteLine($"convnet: warning: \"{path}\" is not split (no train/, val/ and test/ folders), so every image in it is evaluated, " +
+                              "including any the model was trained on; the score is then too optimistic. Pass the split folder " +
+                              "(its test part is used; `convnet split` makes one) or its test/ folder.");
         var y = data.Y.Select(l => map[l]).ToArray();
         return (Pad(new Dataset(data.X, y, modelClasses), padding), $"{what} of {path}");
     }

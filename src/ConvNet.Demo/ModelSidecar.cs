@@ -32,6 +32,8 @@ internal sealed record ModelSidecar(IReadOnlyList<string> ClassNames, int Paddin
                 throw new CliException($"Model path \"{modelPath}\" is a directory without a model.cnet file; pass the model file or the run folder that holds it.");
             modelPath = inside;
         }
+        if (!File.Exists(modelPath) && !Directory.Exists(modelPath))
+            throw new CliException($"Model file \"{modelPath}\" does not exist.");
         // Only a regular file is opened: a FIFO or device would block or read forever, a directory gets its own message.
         if (SafeFile.WhyNotRegular(modelPath) is { } why)
             throw new CliException($"Model file \"{modelPath}\" {why}.");
