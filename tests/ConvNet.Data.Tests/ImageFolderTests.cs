@@ -168,8 +168,9 @@ public class ImageFolderTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(SkipKind.NotAnImage, kinds["notes.txt"]);
         Assert.Equal(SkipKind.Hidden, kinds[".ipynb_checkpoints/x.png"]);
         Assert.Equal(5, kinds.Count);
-        Assert.Equal(5, warnings.Count);
+        Assert.Equal(6, warnings.Count);   // the five skipped files, and that there is only one class
         Assert.Contains(warnings, w => w.Contains("._b.png") && w.Contains("AppleDouble"));
+        Assert.Contains(warnings, w => w.Contains("only one class folder"));
     }
 
     private static TempDir BadFolder(out string[] badPaths)
