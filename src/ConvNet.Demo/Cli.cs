@@ -120,7 +120,7 @@ internal sealed class CliHost(TextWriter output, TextWriter error, bool interact
     }
 
     /// <summary>How long a cancelled command may take to stop before the process ends anyway.</summary>
-    public static readonly TimeSpan CancelGracePeriod = TimeSpan.FromMilliseconds(700);
+    public static readonly TimeSpan CancelGracePeriod = TimeSpan.FromMilliseconds(500);
 
     private void ForceExit()
     {

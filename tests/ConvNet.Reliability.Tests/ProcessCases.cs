@@ -18,7 +18,7 @@ public sealed class SerialCollection
 /// which also counts ImageSharp's unmanaged pixel buffers).
 /// </summary>
 [Collection(SerialCollection.Name)]
-public sealed class ProcessCases(ITestOutputHelper log) : IDisposable
+public sealed class ProcessCases(ITestOutputHelper log, HugePngFolder huge) : IDisposable, IClassFixture<HugePngFolder>
 {
     /// <summary>The stated bound: loading any folder or IDX file stays under 512 MB.</summary>
     private const long BoundKb = 512 * 1024;
@@ -36,12 +36,27 @@ public sealed class ProcessCases(ITestOutputHelper log) : IDisposable
     [LinuxFact]
     public void Item01_ctrl_c_during_training_ends_the_cli_within_a_second()
     {
+        // Interrupt once training runs (epoch 3: past the first-batch warm-up): Fit stops at the next batch.
         Make.ClassFolders(_dir["data"], 7, "a", "b", "c");
         var r = Convnet.Child(["train", "--data", _dir["data"], "--epochs", "100000", "--patience", "100000", "--out", _dir["out"], "--threads", "1"],
-                              interruptWhen: "Training for up to");
+                              interruptWhen: "Epoch 3/");
         log.WriteLine($"SIGINT → exit: {r.Elapsed.TotalMilliseconds:0} ms");
         Assert.True(r.ExitCode == ExitCodes.Cancelled, r.ToString());
         Assert.Contains("cancelled", r.Err);
+        Assert.True(r.Elapsed < TimeSpan.FromSeconds(1), r.ToString());
+        Assert.False(File.Exists(_dir["out/model.cnet"]));
+    }
+
+    [LinuxFact]
+    public void Item01_ctrl_c_during_work_that_ignores_cancellation_still_ends_the_cli_within_a_second()
+    {
+        // Decoding two 7000×7000 PNGs takes over a second and does not watch the cancellation token: the CLI's
+        // watchdog ends the process 0.5 s after Ctrl+C.
+        var r = Convnet.Child(["train", "--data", huge.Path, "--out", _dir["out"]], interruptWhen: "Loading");
+        log.WriteLine($"SIGINT → exit: {r.Elapsed.TotalMilliseconds:0} ms");
+        Assert.True(r.ExitCode == ExitCodes.Cancelled, r.ToString());
+        Assert.Contains("cancelled", r.Err);
+        Assert.DoesNotContain("Found", r.Out);   // interrupted while loading
         Assert.True(r.Elapsed < TimeSpan.FromSeconds(1), r.ToString());
     }
 
@@ -94,17 +109,31 @@ public sealed class ProcessCases(ITestOutputHelper log) : IDisposable
     public void Item04_a_folder_of_two_7000x7000_pngs_loads_under_512_MB()
     {
         if (!CanMeasureMemory) return;
-        foreach (string c in new[] { "a", "b" })
-        {
-            Directory.CreateDirectory(_dir[$"huge/{c}"]);
-            MandarinGenerator.SavePng(new byte[7000 * 7000], 7000, 7000, _dir[$"huge/{c}/{c}-1.png"]);
-        }
         // Two classes of one image each: the folder is fully loaded (both decoded), then the split has no training images.
-        var r = Convnet.Child(["train", "--data", _dir["huge"], "--out", _dir["out"]], environment: HeapLimit512, measureMemory: true);
+        var r = Convnet.Child(["train", "--data", huge.Path, "--out", _dir["out"]], environment: HeapLimit512, measureMemory: true);
         log.WriteLine($"peak RSS {r.PeakRssKb / 1024} MB");
         Assert.True(r.ExitCode == ExitCodes.Failure, r.ToString());
         Assert.Contains("Found 2 files belonging to 2 classes.", r.Out);
         Assert.Contains("leaves no training images", r.Err);
         Assert.True(r.PeakRssKb < BoundKb, $"peak RSS {r.PeakRssKb:N0} kB\n{r}");
     }
+}
+
+/// <summary>A folder of two classes with one all-zero 7000×7000 PNG each (49 million pixels per image), made once.</summary>
+public sealed class HugePngFolder : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public HugePngFolder()
+    {
+        foreach (string c in new[] { "a", "b" })
+        {
+            Directory.CreateDirectory(_dir[c]);
+            MandarinGenerator.SavePng(new byte[7000 * 7000], 7000, 7000, _dir[$"{c}/{c}-1.png"]);
+        }
+    }
+
+    public string Path => _dir.Path;
+
+    public void Dispose() => _dir.Dispose();
 }

@@ -85,6 +85,7 @@ internal static class TrainCommand
         {
             dataPath = s.Data;
             kind = DataSources.Detect(dataPath);
+            ctx.WriteLine($"Loading \"{dataPath}\" …");
         }
         string modelName = s.Model ?? (kind == DataKind.Mnist ? "lenet5" : "mandarin");
         string outDir = s.Out ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
