@@ -54,7 +54,17 @@ internal static class ImageFolderLoader
         var errors = new string?[candidates.Count];
         var budget = new DecodeBudget(options.MaxDecodeBytes);
         int done = 0;
-        Parallel.For(0, candidates.Count, new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism }, i =>
+        try
+        {
+            DecodeAll();
+        }
+        catch (AggregateException e)
+        {
+            // Rethrow the first worker error itself (e.g. OutOfMemoryException), not Parallel.For's AggregateException.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+
+        void DecodeAll() => Parallel.For(0, candidates.Count, new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism }, i =>
         {
             var cand = candidates[i];
             try
