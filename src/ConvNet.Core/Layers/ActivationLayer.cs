@@ -3,7 +3,7 @@ namespace ConvNet;
 /// <summary>Base of the stand-alone activation layers (<see cref="ReLU"/>, <see cref="Tanh"/>, <see cref="Softmax"/>); shape-preserving.</summary>
 public abstract class ActivationLayer : Layer
 {
-    private Tensor? _y, _dx;
+    private Tensor? _y, _yOwn, _dx;
     private readonly Activation _activation;
 
     private protected ActivationLayer(Activation activation, string? name) : base(name) => _activation = activation;
@@ -19,7 +19,7 @@ public abstract class ActivationLayer : Layer
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor x, bool training)
     {
-        var y = Workspace(ref _y, x.Shape[0], InputShape!);
+        var y = _y = OutputBuffer(ref _yOwn, x.Shape[0]);
         x.Span.CopyTo(y.Span);
         ActivationOps.Forward(_activation, y.Span, x.Shape[-1]);
         return y;

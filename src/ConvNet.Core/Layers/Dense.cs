@@ -6,7 +6,7 @@ namespace ConvNet;
 /// <summary>Fully connected layer like Keras <c>Dense</c>: y = act(x · W + b), x (N, in), W (in, units), b (units).</summary>
 public sealed class Dense : Layer
 {
-    private Tensor? _x, _y, _dz, _dx;
+    private Tensor? _x, _y, _yOwn, _dz, _dx;
     private readonly Action<int, int, int> _forwardPart, _weightGradPart, _inputGradPart;
 
     /// <summary>Creates the layer.</summary>
@@ -56,7 +56,7 @@ public sealed class Dense : Layer
     protected override Tensor ForwardCore(Tensor x, bool training)
     {
         int n = x.Shape[0];
-        _y = Workspace(ref _y, n, OutputShape!);
+        _y = OutputBuffer(ref _yOwn, n);
         _x = x;
         ForBatch(n, _forwardPart);
         return _y;

@@ -5,7 +5,7 @@ namespace ConvNet;
 /// <summary>Recreates layers from their saved type and configuration (only the known, safe layer types).</summary>
 internal static class LayerFactory
 {
-    public static Layer Create(string type, string name, IReadOnlyDictionary<string, string> c, int[] modelInput)
+    public static Layer Create(string type, string name, IReadOnlyDictionary<string, string> c)
     {
         static int I(string s) => int.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture);
         static (int, int) P(string s) { var p = s.Split(','); return p.Length == 2 ? (I(p[0]), I(p[1])) : throw new FormatException($"'{s}' is not a pair"); }
@@ -25,6 +25,11 @@ internal static class LayerFactory
             "ReLU" => new ReLU(name),
             "Tanh" => new Tanh(name),
             "Softmax" => new Softmax(name),
+            "Add" => new Add(name),
+            "Subtract" => new Subtract(name),
+            "Multiply" => new Multiply(name),
+            "Average" => new Average(name),
+            "Concatenate" => new Concatenate(I(c["axis"]), name),
             _ => throw new ArgumentException($"unknown layer type '{type}'"),
         };
     }
