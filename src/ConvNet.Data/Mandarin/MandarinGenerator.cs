@@ -143,7 +143,7 @@ public static class MandarinGenerator
         ArgumentOutOfRangeException.ThrowIfLessThan(cellSize, 8);
         if (!Directory.Exists(root))
         {
-            throw new DirectoryNotFoundException($"Data set folder '{root}' does not exist.");
+            throw new DirectoryNotFoundException($"Data set folder \"{root}\" does not exist.");
         }
 
         var rows = new List<(string Label, SortedDictionary<int, string> Files)>();
@@ -166,7 +166,7 @@ public static class MandarinGenerator
         }
         if (rows.Count == 0)
         {
-            throw new InvalidDataException($"No '<label>/<label>-<k>.png' samples found under '{root}'.");
+            throw new InvalidDataException($"No '<label>/<label>-<k>.png' samples found under \"{root}\".");
         }
 
         const int scale = 2;
