@@ -37,6 +37,15 @@ public sealed class CliCases : IDisposable
         Assert.False(Directory.Exists(_dir["out"]));
     }
 
+    [LinuxFact]
+    public void Item01_split_refuses_a_fifo_before_copying_anything()
+    {
+        Make.ClassFolders(_dir["data"], 7, "a", "b");
+        Make.Fifo(_dir["data/a/zz.png"]);
+        Failed(Convnet.InProcess("split", "--input", _dir["data"], "--output", _dir["out"]), ExitCodes.Failure, "named pipe (FIFO)");
+        Assert.False(Directory.Exists(_dir["out/train"]));
+    }
+
     // ---- 2. Devices --------------------------------------------------------------------------------------
 
     [LinuxFact]
