@@ -4,6 +4,7 @@ using Xunit;
 namespace ConvNet.Core.Tests;
 
 /// <summary>A training step allocates nothing after warm-up (counting bytes, not timing).</summary>
+[Collection("Allocation")]
 public class AllocationTests
 {
     private static Sequential SmallLectureLikeModel(int threads)
@@ -76,11 +77,13 @@ public class AllocationTests
         for (int i = 0; i < 3; i++) model.TrainOnBatch(x, y);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 5; i++) model.TrainOnBatch(x, y);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        long training = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(training == 0, $"training steps allocated {training} bytes");
 
         model.Call(x);   // inference (liveness buffers): warm-up, then nothing
         before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 5; i++) model.Call(x);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        long inference = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(inference == 0, $"inference calls allocated {inference} bytes");
     }
 }

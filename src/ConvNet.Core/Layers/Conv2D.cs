@@ -13,6 +13,7 @@ namespace ConvNet;
 public sealed class Conv2D : Layer
 {
     private Tensor? _x, _y, _yOwn, _dy, _dz, _dx;
+    private Tensor? _pre;   // pre-activation copy, kept only for activations whose derivative needs it (SiLU, GELU)
     private float[][] _partialW = [], _partialB = [];
     private ConvGeometry _g;
     private readonly Action<int, int, int> _forwardPart, _backwardPart;
@@ -95,6 +96,7 @@ public sealed class Conv2D : Layer
         _g = Geometry(n);
         _y = OutputBuffer(ref _yOwn, n);
         _x = x;
+        if (ActivationOps.NeedsInput(Activation)) _pre = Workspace(ref _pre, n, OutputShape!);
         ForBatch(n, _forwardPart);
         return _y;
     }
@@ -105,6 +107,7 @@ public sealed class Conv2D : Layer
         var g = _g;
         var yc = _y!.Span.Slice(s * g.OutImage, cnt * g.OutImage);
         Conv.ConvForward(g.WithBatch(cnt), _x!.Span.Slice(s * g.InImage, cnt * g.InImage), Kernel!.Value.Span, UseBias ? Bias!.Value.Span : [], yc);
+        if (ActivationOps.NeedsInput(Activation)) yc.CopyTo(_pre!.Span.Slice(s * g.OutImage, cnt * g.OutImage));
         ActivationOps.Forward(Activation, yc, Filters);
     }
 
@@ -138,7 +141,7 @@ public sealed class Conv2D : Layer
         var yc = _y!.Span.Slice(s * g.OutImage, cnt * g.OutImage);
         var dyc = _dy!.Span.Slice(s * g.OutImage, cnt * g.OutImage);
         if (Activation == Activation.Relu) Overwrite.ReluBackward(yc, dyc, dzc);   // one pass, no clear
-        else ActivationOps.Backward(Activation, yc, dyc, dzc, Filters);
+        else ActivationOps.Backward(Activation, ActivationOps.NeedsInput(Activation) ? _pre!.Span.Slice(s * g.OutImage, cnt * g.OutImage) : default, yc, dyc, dzc, Filters);
         Array.Clear(_partialW[part]);
         Array.Clear(_partialB[part]);
         Conv.ConvBackwardFilter(gc, _x!.Span.Slice(s * g.InImage, cnt * g.InImage), dzc, _partialW[part], UseBias ? _partialB[part] : []);

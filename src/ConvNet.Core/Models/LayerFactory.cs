@@ -30,6 +30,18 @@ internal static class LayerFactory
             "Multiply" => new Multiply(name),
             "Average" => new Average(name),
             "Concatenate" => new Concatenate(I(c["axis"]), name),
+            "Activation" => new ActivationLayer(ActivationOps.Parse(c["activation"]), name),
+            "LeakyReLU" => new LeakyReLU(F(c["negative_slope"]), name),
+            "ZeroPadding2D" => new ZeroPadding2D(RowWindowCopy.Parse(c["padding"]), name),
+            "Cropping2D" => new Cropping2D(RowWindowCopy.Parse(c["cropping"]), name),
+            "BatchNormalization" => new BatchNormalization(I(c["axis"]), F(c["momentum"]), F(c["epsilon"]), B(c["center"]), B(c["scale"]), name),
+            "GlobalMaxPooling2D" => new GlobalMaxPooling2D(name),
+            "Dropout" => new Dropout(F(c["rate"]), DropoutBase.ParseSeed(c["seed"]), name),
+            "SpatialDropout2D" => new SpatialDropout2D(F(c["rate"]), DropoutBase.ParseSeed(c["seed"]), name),
+            "DepthwiseConv2D" => new DepthwiseConv2D(P(c["kernel_size"]), P(c["strides"]), Pad(c["padding"]), I(c["depth_multiplier"]),
+                ActivationOps.Parse(c["activation"]), B(c["use_bias"]), name),
+            "SeparableConv2D" => new SeparableConv2D(I(c["filters"]), P(c["kernel_size"]), P(c["strides"]), Pad(c["padding"]), I(c["depth_multiplier"]),
+                ActivationOps.Parse(c["activation"]), B(c["use_bias"]), name),
             _ => throw new ArgumentException($"unknown layer type '{type}'"),
         };
     }
