@@ -250,6 +250,14 @@ public sealed class LibraryCases : IDisposable
 
         var same = Assert.Throws<LayerShapeException>(() => new MaxPooling2D(2, name: "pool").ComputeOutputShape([int.MaxValue, 2, 1]));
         Assert.Contains("'pool'", same.Message);
+
+        var pad = Assert.Throws<LayerShapeException>(() => new ZeroPadding2D(int.MaxValue / 2 + 1, name: "pad").ComputeOutputShape([8, 8, 1]));
+        Assert.Contains("Layer 'pad' (ZeroPadding2D)", pad.Message);
+        Assert.Throws<LayerShapeException>(() => new Cropping2D(int.MaxValue, name: "crop").ComputeOutputShape([8, 8, 1]));   // used to wrap to 10×10
+        var dw = Assert.Throws<LayerShapeException>(() => new DepthwiseConv2D(3, depthMultiplier: 1 << 20, name: "dw").ComputeOutputShape([8, 8, 4096]));
+        Assert.Contains("Layer 'dw' (DepthwiseConv2D)", dw.Message);
+        var cat = Assert.Throws<LayerShapeException>(() => new Concatenate(name: "cat").ComputeOutputShape([[1, 1, int.MaxValue], [1, 1, 2]]));
+        Assert.Contains("'cat'", cat.Message);
     }
 
     // ---- 12. A directory where a file is expected says so ---------------------------------------------------

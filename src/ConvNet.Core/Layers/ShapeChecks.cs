@@ -19,6 +19,15 @@ internal static class ShapeChecks
         return n;
     }
 
+    /// <summary>One output dimension computed in 64 bits; throws (naming the layer) unless it fits in an int.</summary>
+    public static int Dimension(Layer layer, long value, string what, IReadOnlyList<int> inputShape)
+    {
+        if (value <= int.MaxValue) return (int)value;
+        string display = layer.Name.Length > 0 ? $"'{layer.Name}' ({layer.TypeName})" : layer.TypeName;
+        throw new LayerShapeException(layer.Name, $"an output {what} of at most {int.MaxValue:N0}", Layer.Fmt(inputShape, batch: true),
+            $"Layer {display}: its output {what} would be {value:N0}, more than an int holds (input {Layer.Fmt(inputShape, batch: true)}).");
+    }
+
     /// <summary>
     /// Throws unless one sample of <paramref name="shape"/> fits in a tensor (at most <see cref="int.MaxValue"/> elements).
     /// </summary>
