@@ -6,10 +6,16 @@ namespace ConvNet;
 public partial class Model
 {
     private int[] _labelBuffer = [];
+    private float[] _targetBuffer = [];
     private readonly Dictionary<int, Tensor> _gradTensors = [];
 
     /// <summary>Trains on tensors, like Keras <c>fit(x, y, …)</c>. See <see cref="Fit(Dataset, int, int, Dataset?, IEnumerable{Callback}?, bool, int, IProgress{TrainingProgress}?, CancellationToken)"/>.</summary>
     public History Fit(Tensor x, int[] y, int epochs = 1, int batchSize = 32, Dataset? validationData = null, IEnumerable<Callback>? callbacks = null,
+        bool shuffle = true, int seed = 0, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        => Fit(new Dataset(x, y), epochs, batchSize, validationData, callbacks, shuffle, seed, progress, cancellationToken);
+
+    /// <summary>Trains on tensors with float targets (N, outputs), like Keras <c>fit(x, y, …)</c> for regression or binary/one-hot losses.</summary>
+    public History Fit(Tensor x, Tensor y, int epochs = 1, int batchSize = 32, Dataset? validationData = null, IEnumerable<Callback>? callbacks = null,
         bool shuffle = true, int seed = 0, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
         => Fit(new Dataset(x, y), epochs, batchSize, validationData, callbacks, shuffle, seed, progress, cancellationToken);
 
@@ -31,7 +37,10 @@ public partial class Model
         EnsureBuilt(train.X);
         CheckBatch(train.X);
         if (validationData is not null) CheckBatch(validationData.X);
+        TargetChecks.CheckDataset(_loss, _metrics, train, OutputShape[^1], "the training data", checkLabelRange: false);
+        if (validationData is not null) TargetChecks.CheckDataset(_loss, _metrics, validationData, OutputShape[^1], "the validation data");
         var cbs = callbacks?.ToArray() ?? [];
+        var terminateOnNaN = cbs.OfType<TerminateOnNaN>().FirstOrDefault();
         var history = new History();
         _progress = progress; _progressEpochs = epochs; _clock = Stopwatch.StartNew();
         StopTraining = false;
@@ -49,8 +58,13 @@ public partial class Model
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 int start = b * batchSize, cnt = Math.Min(batchSize, n - start);
-                var bx = Gather(train, order.AsSpan(start, cnt), out var labels);
-                lossSum += TrainStep(bx, labels, epoch, b);
+                var bx = Gather(train, order.AsSpan(start, cnt), out var targets);
+                try { lossSum += TrainStep(bx, targets, epoch, b); }
+                catch (TrainingException e) when (e.LossNotFinite && terminateOnNaN is not null)
+                {
+                    terminateOnNaN.OnInvalidLoss(this, epoch, b, e.Message);   // the batch was not applied; end the epoch here
+                    break;
+                }
                 seen += cnt;
                 if (progress is not null)
                     progress.Report(new TrainingProgress(ProgressKind.BatchEnd, epoch + 1, epochs, b + 1, batches, RunningLogs(lossSum / seen), _clock.Elapsed));
@@ -78,19 +92,26 @@ public partial class Model
         return logs;
     }
 
-    // Copies the selected samples into a reusable (count, …) buffer and their labels into a reusable array.
-    private Tensor Gather(Dataset data, ReadOnlySpan<int> indices, out ReadOnlySpan<int> labels)
+    // Copies the selected samples into a reusable (count, …) buffer and their targets (labels or floats) into a reusable array.
+    private Tensor Gather(Dataset data, ReadOnlySpan<int> indices, out TargetBatch targets)
     {
         int cnt = indices.Length, per = data.X.Length / data.Count;
         var bx = BatchBuffer(cnt);
-        if (_labelBuffer.Length < cnt) _labelBuffer = new int[cnt];
         var src = data.X.Span; var dst = bx.Span;
-        for (int i = 0; i < cnt; i++)
+        for (int i = 0; i < cnt; i++) src.Slice(indices[i] * per, per).CopyTo(dst.Slice(i * per, per));
+        if (data.TargetKind == TargetKind.Labels)
         {
-            src.Slice(indices[i] * per, per).CopyTo(dst.Slice(i * per, per));
-            _labelBuffer[i] = data.Y[indices[i]];
+            if (_labelBuffer.Length < cnt) _labelBuffer = new int[cnt];
+            var y = data.Y;
+            for (int i = 0; i < cnt; i++) _labelBuffer[i] = y[indices[i]];
+            targets = TargetBatch.FromLabels(_labelBuffer.AsSpan(0, cnt));
+            return bx;
         }
-        labels = _labelBuffer.AsSpan(0, cnt);
+        int w = data.TargetWidth;
+        if (_targetBuffer.Length < cnt * w) _targetBuffer = new float[cnt * w];
+        var t = data.Targets!.Span;
+        for (int i = 0; i < cnt; i++) t.Slice(indices[i] * w, w).CopyTo(_targetBuffer.AsSpan(i * w, w));
+        targets = TargetBatch.FromValues(_targetBuffer.AsSpan(0, cnt * w), w);
         return bx;
     }
 
@@ -106,14 +127,41 @@ public partial class Model
         EnsureBuilt(x);
         CheckBatch(x);
         if (y.Length != x.Shape[0]) throw new ArgumentException($"TrainOnBatch: {x.Shape[0]} samples in x {x.Shape} but {y.Length} labels.", nameof(y));
+        var targets = TargetBatch.FromLabels(y);
+        CheckBatchTargets(targets);
         foreach (var m in _metrics) m.Reset();
-        return TrainStep(x, y, 0, 0) / y.Length;
+        return TrainStep(x, targets, 0, 0) / y.Length;
     }
 
-    private double TrainStep(Tensor bx, ReadOnlySpan<int> labels, int epoch, int batch)
+    /// <summary>One optimisation step on one batch with float targets (N, outputs); see <see cref="TrainOnBatch(Tensor, int[])"/>.</summary>
+    public double TrainOnBatch(Tensor x, Tensor y)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        if (_optimizer is null || _loss is null) throw new InvalidOperationException($"Model '{Name}' must be compiled before TrainOnBatch.");
+        EnsureBuilt(x);
+        CheckBatch(x);
+        int n = x.Shape[0];
+        if (y.Shape.Rank == 0 || y.Shape[0] != n) throw new ArgumentException($"TrainOnBatch: {n} samples in x {x.Shape} but targets of shape {y.Shape}.", nameof(y));
+        var targets = TargetBatch.FromValues(y.Span, n == 0 ? 1 : y.Length / n);
+        CheckBatchTargets(targets);
+        foreach (var m in _metrics) m.Reset();
+        return TrainStep(x, targets, 0, 0) / n;
+    }
+
+    // The whole batch's targets against the loss and metrics, before any work (no allocation when they are fine).
+    private void CheckBatchTargets(TargetBatch targets)
+    {
+        int outputs = OutputShape[^1];
+        TargetChecks.Check(_loss!, _loss!.TargetKind, targets.Rows, outputs, targets, "the batch", checkLabelRange: false);   // TrainStep checks label ranges
+        foreach (var m in _metrics)
+            if (m.TargetKind != _loss.TargetKind) TargetChecks.Check(m, m.TargetKind, targets.Rows, outputs, targets, "the batch", checkLabelRange: false);
+    }
+
+    private double TrainStep(Tensor bx, TargetBatch targets, int epoch, int batch)
     {
         int classes = OutputShape[^1];
-        CheckLabels(labels, classes, epoch, batch);
+        if (targets.Kind == TargetKind.Labels) CheckLabels(targets.Labels, classes, epoch, batch);
         if (!AllFinite(bx.Span))
             throw new TrainingException($"Epoch {epoch + 1}, batch {batch + 1}: the input batch contains NaN or infinite values; nothing was updated.");
         var logits = Run(bx, training: true, record: true);
@@ -121,10 +169,10 @@ public partial class Model
         var grad = GradTensor(logits.Shape);
         grad.Span.Clear();
         EnsureLength(ref _scratch, logits.Length);
-        double loss = _loss!.Compute(rows, classes, logits.Span, labels, grad.Span, _scratch);
+        double loss = _loss!.Compute(rows, classes, logits.Span, targets, grad.Span, _scratch);
         if (!double.IsFinite(loss))
-            throw new TrainingException($"Epoch {epoch + 1}, batch {batch + 1}: the loss became {loss}; the batch was not applied (try a lower learning rate).");
-        foreach (var m in _metrics) m.Update(rows, classes, logits.Span, labels);
+            throw new TrainingException($"Epoch {epoch + 1}, batch {batch + 1}: the loss became {loss}; the batch was not applied (try a lower learning rate).") { LossNotFinite = true };
+        foreach (var m in _metrics) m.Update(rows, classes, logits.Span, targets);
         var plan = Plan();
         plan.PrepareBackward(inputNeedsGradient: false);
         if (plan.AnyGradient) plan.Backward(grad);
@@ -176,6 +224,9 @@ public partial class Model
     /// <summary>Loss and metrics on tensors, in Keras order (<see cref="EvaluateNames"/>).</summary>
     public double[] Evaluate(Tensor x, int[] y, int batchSize = 32) => Evaluate(new Dataset(x, y), batchSize);
 
+    /// <summary>Loss and metrics on tensors with float targets (N, outputs), in Keras order (<see cref="EvaluateNames"/>).</summary>
+    public double[] Evaluate(Tensor x, Tensor y, int batchSize = 32) => Evaluate(new Dataset(x, y), batchSize);
+
     /// <summary>Loss and metrics on a dataset, in Keras order: <c>[loss, accuracy, …]</c>.</summary>
     public double[] Evaluate(Dataset data, int batchSize = 32)
     {
@@ -185,23 +236,26 @@ public partial class Model
         if (data.Count == 0) throw new ArgumentException("The evaluation set is empty.", nameof(data));
         EnsureBuilt(data.X);
         CheckBatch(data.X);
+        TargetChecks.CheckDataset(_loss, _metrics, data, OutputShape[^1], "the evaluation data");
         var metrics = _metrics.Select(m => m.CloneEmpty()).ToArray();
         int n = data.Count, classes = OutputShape[^1];
         double lossSum = 0;
         for (int s = 0; s < n; s += batchSize)
         {
             int cnt = Math.Min(batchSize, n - s);
-            var labels = data.Y.AsSpan(s, cnt);
-            foreach (int l in labels)
-                if ((uint)l >= (uint)classes) throw new ArgumentException($"Label {l} is out of range for a model with {classes} classes.", nameof(data));
+            var targets = data.TargetsOf(s, cnt);
             var logits = Run(data.X.Slice(s, cnt), training: false, record: false);
             EnsureLength(ref _scratch, logits.Length);
-            lossSum += _loss.Compute(cnt, classes, logits.Span, labels, [], _scratch);
-            foreach (var m in metrics) m.Update(cnt, classes, logits.Span, labels);
+            lossSum += _loss.Compute(cnt, classes, logits.Span, targets, [], _scratch);
+            foreach (var m in metrics) m.Update(cnt, classes, logits.Span, targets);
         }
         return [lossSum / n, .. metrics.Select(m => m.Result)];
     }
 }
 
 /// <summary>Training could not continue (bad label, non-finite input or loss); the message names the epoch and batch.</summary>
-public sealed class TrainingException(string message) : Exception(message);
+public sealed class TrainingException(string message) : Exception(message)
+{
+    /// <summary>True when the batch's loss was NaN or infinite (lets <see cref="TerminateOnNaN"/> end Fit normally).</summary>
+    internal bool LossNotFinite { get; init; }
+}

@@ -210,6 +210,7 @@ public partial class Model : Layer, ITrainingContext
         ArgumentNullException.ThrowIfNull(metrics);
         var names = metrics.Select(m => m.Name).ToArray();
         if (names.Distinct().Count() != names.Length) throw new ArgumentException($"Metric names must be unique, got {string.Join(", ", names)}.");
+        TargetChecks.CheckCompatible(loss, metrics);
         _optimizer = optimizer; _loss = loss; _metrics = metrics.Select(m => m.CloneEmpty()).ToArray();
     }
 
@@ -333,6 +334,8 @@ public partial class Model : Layer, ITrainingContext
 
     float[][] ITrainingContext.GetWeights() => GetWeights();
     void ITrainingContext.SetWeights(float[][] weights) => SetWeights(weights);
+    Optimizer? ITrainingContext.Optimizer => _optimizer;
+    void ITrainingContext.Save(string path) => Save(path);
     void ITrainingContext.Report(string message) => _progress?.Report(new TrainingProgress(ProgressKind.Message, _progressEpoch, _progressEpochs, 0, 0,
         new Dictionary<string, double>(), _clock.Elapsed, message));
 
