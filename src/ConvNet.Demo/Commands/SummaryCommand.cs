@@ -35,7 +35,7 @@ internal static class SummaryCommand
         }
         else
         {
-            throw new CliException($"'{name}' is neither a known model ({string.Join(", ", ModelZoo.Names.Concat(ModelZoo.GraphNames))}) nor an existing model file.");
+            throw ModelZoo.NeitherNameNorFile(name);
         }
         ctx.Out.Write(model.Summary());
         return ExitCodes.Success;
