@@ -46,6 +46,10 @@ public partial class Model
         CheckBatch(train.X);
         if (validationData is not null) CheckBatch(validationData.X);
         TargetChecks.CheckDataset(_loss, _metrics, train, OutputShape[^1], "the training data", checkLabelRange: false);
+        if (train.TargetKind == TargetKind.Labels && (train.ClassNames.Count == 1 || OutputShape[^1] == 1))
+            throw new ArgumentException(train.ClassNames.Count == 1
+                ? $"The training data has one class ('{train.ClassNames[0]}'): a classifier needs at least two; add a folder per class."
+                : $"Model '{Name}' has a single output unit, so class labels cannot be learned; use Dense(classes) with at least two classes, or float targets with a binary loss.", nameof(train));
         if (validationData is not null) TargetChecks.CheckDataset(_loss, _metrics, validationData, OutputShape[^1], "the validation data");
         var cbs = callbacks?.ToArray() ?? [];
         var logNames = EvaluateNames.Concat(validationData is null ? [] : EvaluateNames.Select(k => "val_" + k)).ToArray();

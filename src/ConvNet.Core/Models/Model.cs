@@ -300,8 +300,12 @@ public partial class Model : Layer, ITrainingContext
             throw new LayerShapeException(who, Fmt(exp, true), x.Shape.ToString(),
                 $"Input to {where} of model '{Name}' has shape {x.Shape} but the model expects {Fmt(exp, true)}: the batch dimension is missing. " +
                 $"Add one, e.g. x.Reshape(1, {string.Join(", ", exp)}), or select samples with x.Gather([i]) (Keras: X_test[[17]], not X_test[17]).");
+        string hint = act.Length == 4 && exp.Count == 3
+            ? $" If the data comes from ConvNet.Data, load it with new ImageLoadOptions {{ ImageSize = ({exp[0]}, {exp[1]}), ColorMode = ColorMode.{(exp[2] == 1 ? "Grayscale" : exp[2] == 4 ? "Rgba" : "Rgb")} }} " +
+              "or ImageLoadOptions.ForInput(model.InputShape); the default is Keras' 256×256 RGB."
+            : "";
         throw new LayerShapeException(who, Fmt(exp, true), x.Shape.ToString(),
-            $"Input to {where} of model '{Name}' has shape {x.Shape} but the model expects {Fmt(exp, true)}.");
+            $"Input to {where} of model '{Name}' has shape {x.Shape} but the model expects {Fmt(exp, true)}.{hint}");
     }
 
     /// <summary>The model output for every sample, computed in batches; a new tensor.</summary>

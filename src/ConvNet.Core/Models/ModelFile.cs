@@ -47,6 +47,7 @@ public static class ModelFile
         if (!model.IsBuilt) throw new InvalidOperationException($"Model '{model.Name}' is not built; nothing to save.");
         var payload = WritePayload(model);
         var full = Path.GetFullPath(path);
+        ConvNet.IO.SafeFile.EnsureWritableTarget(full, "Model file");
         var dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
         RemoveStaleTemporaryFiles(dir, Path.GetFileName(full));
@@ -226,7 +227,7 @@ public static class ModelFile
         int[] Inbound, bool? Training, ModelRecord? Nested);
     private sealed record ModelRecord(string Kind, string Name, bool Trainable, int[] Input, List<LayerRecord> Layers, int Output);
 
-    private static InvalidDataException Bad(string path, string why) => new($"Model file '{path}': {why}.");
+    private static InvalidDataException Bad(string path, string why) => new($"Model file \"{path}\": {why}.");
 
     // ---- construction: infer every shape and check every stored tensor first, then build ----
 
@@ -331,9 +332,8 @@ public static class ModelFile
     private static (ModelRecord Body, IReadOnlyList<string>? Classes) Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (Directory.Exists(path)) throw new FileNotFoundException($"Model file '{path}' is a directory, not a file.", path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"Model file '{path}' does not exist.", path);
-        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        // Only regular files: a directory, FIFO, device or socket is refused by name (a FIFO would block forever).
+        using var fs = ConvNet.IO.SafeFile.OpenRead(path, "Model file");
         long len = fs.Length;
         Span<byte> header = stackalloc byte[HeaderSize];
         if (len < Magic.Length || fs.ReadAtLeast(header[..Magic.Length], Magic.Length, false) < Magic.Length || !header[..Magic.Length].SequenceEqual(Magic))
