@@ -178,7 +178,7 @@ internal sealed partial class OnnxGraphConverter
         var x = FlatInput("Gemm");
         var bt = Const(1, "B");
         bool transB = Int(_node, "transB", 0) != 0;
-        if (bt.Dims.Count != 2) throw Fail($"B '{bt.Name}' must be 2-D");
+        if (bt.Dims.Count != 2 || bt.Dims.Any(d => d <= 0)) throw Fail($"B '{bt.Name}' must be 2-D with positive dimensions");
         int inF = (int)(transB ? bt.Dims[1] : bt.Dims[0]), outF = (int)(transB ? bt.Dims[0] : bt.Dims[1]);
         if (inF != x.Shape[0]) throw Fail($"B '{bt.Name}' expects {inF} features but the input has {x.Shape[0]}");
         var k = DenseKernel(x, Floats(bt), inF, outF, transB, Float(_node, "alpha", 1f));
@@ -201,7 +201,7 @@ internal sealed partial class OnnxGraphConverter
         Known();
         var x = FlatInput("MatMul");
         var bt = Const(1, "B");
-        if (bt.Dims.Count != 2 || bt.Dims[0] != x.Shape[0]) throw Fail($"B '{bt.Name}' must be ({x.Shape[0]}, units)");
+        if (bt.Dims.Count != 2 || bt.Dims[0] != x.Shape[0] || bt.Dims[1] <= 0) throw Fail($"B '{bt.Name}' must be ({x.Shape[0]}, units)");
         int outF = (int)bt.Dims[1];
         var step = new DenseStep { Name = LayerName("dense"), Inputs = [x.Id], Kernel = DenseKernel(x, Floats(bt), x.Shape[0], outF, false, 1f), In = x.Shape[0], Out = outF };
         Output(AddStep(step, [outF]));
@@ -237,6 +237,7 @@ internal sealed partial class OnnxGraphConverter
                 case "Mul": s = v[0]; break;
                 case "Div": s = 1f / v[0]; break;
             }
+            if (s == 0f || !float.IsFinite(s) || !float.IsFinite(o)) throw Fail($"{op} by {v[0]} not supported (a finite, non-zero scale and a finite offset)");
             // Mul then Add (how ConvNet's Rescaling is written) becomes one Rescaling again.
             if (Uses(_node.Input[xi]) == 1 && x.Producer is RescaleStep { Offset: 0f } r && op is "Add" or "Sub")
             {

@@ -11,6 +11,7 @@ internal sealed partial class OnnxGraphConverter
         var x = Image(0, "Conv");
         var wt = Const(1, "weight");
         if (wt.Dims.Count != 4) throw Fail($"weight '{wt.Name}' has rank {wt.Dims.Count}; 2-D convolution (F, C, KH, KW) expected");
+        if (wt.Dims.Any(d => d <= 0 || d > 1 << 20)) throw Fail($"weight '{wt.Name}' has dims [{string.Join(", ", wt.Dims)}]; every dimension must be positive");
         int f = (int)wt.Dims[0], c = (int)wt.Dims[1], kh = (int)wt.Dims[2], kw = (int)wt.Dims[3];
         long group = Int(_node, "group", 1);
         int cin = x.Shape[2];

@@ -91,12 +91,11 @@ internal sealed partial class OnnxGraphConverter
         }
         if (_problems.Count > 0)
             throw new NotSupportedException($"ONNX file '{_file.Source}' has {_problems.Count} node(s) ConvNet cannot import:\n  " + string.Join("\n  ", _problems));
-        if (_consts.ContainsKey(outName) && !_vals.ContainsKey(outName))
-            throw _file.Invalid($"the graph output '{outName}' is a constant.");
-        var output = _vals[outName];
+        if (!_vals.TryGetValue(outName, out var output))
+            throw new NotSupportedException($"ONNX file '{_file.Source}': the graph output '{outName}' is {(_consts.ContainsKey(outName) ? "a constant" : _shapeVectors.ContainsKey(outName) ? "a shape computation" : "not computed from the input")}; ConvNet needs a tensor computed from the input.");
         return new ImportedGraph
         {
-            Name = _file.Graph.Name.Length > 0 ? _file.Graph.Name : "onnx",
+            Name = _file.Graph.Name.Length > 0 ? _file.Graph.Name : "onnx", Source = _file.Source,
             InputShape = input.Shape, OutputShape = output.Shape, InputId = input.Id, OutputId = output.Id,
             Steps = _steps, Shapes = _shapes,
         };
