@@ -6,8 +6,14 @@ internal static class PaddingStrideLesson
     /// <summary>(input, kernel, stride) rows of the size table.</summary>
     public static readonly (int In, int K, int S)[] Cases =
     [
-        (5, 3, 1), (4, 3, 1), (6, 3, 2), (7, 3, 2), (10, 3, 3), (6, 3, 3), (8, 5, 3), (227, 11, 4),
+        (5, 1, 1), (5, 3, 1), (4, 3, 1), (4, 2, 1), (6, 3, 2), (7, 3, 2), (10, 3, 3), (6, 3, 3), (8, 5, 3), (227, 11, 4),
     ];
+
+    /// <summary>d2l.ai's output size with the total padding p_total: floor((n - k + p_total + s) / s).</summary>
+    public static int D2lOut(int i, int k, int s, int padTotal) => (i - k + padTotal + s) / s;
+
+    /// <summary>Dumoulin &amp; Visin's relationship 6 with p zeros on each side: floor((i + 2p - k) / s) + 1.</summary>
+    public static int Relationship6(int i, int k, int s, int p) => (i + 2 * p - k) / s + 1;
 
     public static int ValidOut(int i, int k, int s) => (i - k) / s + 1;
     public static int SameOut(int i, int s) => (i + s - 1) / s;
@@ -45,6 +51,9 @@ internal static class PaddingStrideLesson
             p.Line($"    {i,3} {k,3} {s,3} | {valid,24} | {sameText,15} {pt,9} {pt / 2,7} {pt - pt / 2,6} | {lv[0],6} / {ls[0]}");
         }
         p.Line();
+        p.Line($"Valid loses k - 1 pixels per axis at stride 1, so a 1×1 kernel keeps the size ({5} → {ValidOut(5, 1, 1)}); every");
+        p.Line("larger kernel shrinks the image.");
+        p.Line();
         p.Line("The same sizes in the notation of Dumoulin & Visin, \"A guide to convolution arithmetic for");
         p.Line("deep learning\" (2016): i input, k kernel, s stride, p zeros on each side:");
         p.Line();
@@ -60,9 +69,29 @@ internal static class PaddingStrideLesson
         foreach (var (when, formula, example) in relations)
             p.Line($"    Relationship {when,-38} {formula,-30} {example}");
         p.Line();
-        p.Line("Keras \"valid\" is p = 0. Keras \"same\" is relationship 3 when padTotal is even; when it is odd");
-        p.Line($"TensorFlow puts the extra zero after (bottom/right), e.g. in=6, k=3, s=2: padTotal = {SamePadTotal(6, 3, 2)}, before 0, after 1,");
-        p.Line($"o = floor((6 + 0 + 1 - 3)/2) + 1 = {(6 + 0 + 1 - 3) / 2 + 1} = ceil(6/2).");
+        p.Line("These are the first six of the guide's 15 relationships (7 is pooling, 8-14 transposed");
+        p.Line("convolution, 15 dilated convolution).");
+        p.Line();
+        p.Line("Keras \"valid\" is relationship 5 (p = 0). Keras \"same\" with an even padTotal is relationship 6");
+        p.Line("with p = padTotal/2; it is relationship 3 (o = i) only when s = 1 and k is odd:");
+        p.Line($"    in=7, k=3, s=2: padTotal = {SamePadTotal(7, 3, 2)}, p = 1, o = floor((7 + 2 - 3)/2) + 1 = {Relationship6(7, 3, 2, 1)} = ceil(7/2), not i = 7");
+        p.Line("With an odd padTotal TensorFlow puts the extra zero after (bottom/right). At s > 1 a symmetric");
+        p.Line("p = ceil(padTotal/2) gives the same size; what differs is where the windows sit:");
+        p.Line($"    in=6, k=3, s=2: padTotal = {SamePadTotal(6, 3, 2)} (before 0, after 1); p = 1: o = floor((6 + 2 - 3)/2) + 1 = {Relationship6(6, 3, 2, 1)} = ceil(6/2)");
+        p.Line($"    first input row of each window: TensorFlow {string.Join(", ", Enumerable.Range(0, SameOut(6, 2)).Select(j => j * 2 - SamePadTotal(6, 3, 2) / 2))}; symmetric p = 1: {string.Join(", ", Enumerable.Range(0, Relationship6(6, 3, 2, 1)).Select(j => j * 2 - 1))}");
+        p.Line("At s = 1 an odd padTotal needs an even k, and then no symmetric p gives the size:");
+        p.Line($"    in=4, k=2, s=1: padTotal = {SamePadTotal(4, 2, 1)}; p = 0 gives {Relationship6(4, 2, 1, 0)}, p = 1 gives {Relationship6(4, 2, 1, 1)}, Same gives {SameOut(4, 1)}");
+        p.Line("d2l.ai's formula with the total padding p_total = padTotal fits every case:");
+        p.Line();
+        p.Line("    o = floor((in - k + p_total + s) / s)");
+        p.Line();
+        p.Line("     in   k   s  padTotal | d2l floor((in-k+pt+s)/s) | rel. 6, p = ceil(pt/2) | Same ceil(in/s)");
+        foreach (var (i, k, s) in Cases)
+        {
+            int pt = SamePadTotal(i, k, s);
+            string d2l = Inv.S($"floor({i - k + pt + s}/{s}) = {D2lOut(i, k, s, pt)}");
+            p.Line($"    {i,3} {k,3} {s,3} {pt,9} | {d2l,24} | {Relationship6(i, k, s, (pt + 1) / 2),22} | {SameOut(i, s),14}");
+        }
         p.Line();
 
         // Zero padding drawn.

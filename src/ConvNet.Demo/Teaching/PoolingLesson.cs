@@ -25,6 +25,12 @@ internal static class PoolingLesson
         [[1, 1, 1], [1, 1, 1], [1, 1, 1]],
     ];
 
+    /// <summary>(input, pool, stride) rows of the relationship-7 table: this lesson's pooling and AlexNet's three.</summary>
+    public static readonly (int In, int K, int S)[] PoolCases = [(6, 2, 2), (55, 3, 2), (27, 3, 2), (13, 3, 2), (7, 2, 3)];
+
+    /// <summary>Dumoulin &amp; Visin's relationship 7: floor((i - k) / s) + 1.</summary>
+    public static int PoolOut(int i, int k, int s) => (i - k) / s + 1;
+
     public static float[] Image() => Input.SelectMany(r => r.Select(v => (float)v)).ToArray();
 
     public static float[] Kernel()
@@ -49,8 +55,23 @@ internal static class PoolingLesson
         var averaged = avg.Forward(new Tensor((float[])maps.Clone(), 1, Size, Size, Filters)).ToArray();
         int ph = Size / 2;
 
-        p.Line("Pooling shrinks each channel on its own: every 2×2 block becomes one number, its maximum");
-        p.Line("(MaxPooling2D) or its mean (AveragePooling2D). No weights, channel count unchanged.");
+        p.Line("Pooling shrinks each channel on its own: every k×k window becomes one number, its maximum");
+        p.Line("(MaxPooling2D) or its mean (AveragePooling2D). No weights, channel count unchanged. The window");
+        p.Line("moves by the stride s (Keras default: s = k), and the output size is Dumoulin & Visin's");
+        p.Line("relationship 7, o = floor((i - k)/s) + 1:");
+        p.Line();
+        p.Line("      i   k   s  o = floor((i-k)/s)+1  MaxPooling2D(k, s)  windows");
+        foreach (var (i, k, s) in PoolCases)
+        {
+            int o = PoolOut(i, k, s);
+            int lib = new MaxPooling2D(k, s).ComputeOutputShape([i, i, 1])[0];
+            string formula = Inv.S($"floor({i - k}/{s})+1 = {o}");
+            string kind = s < k ? "overlap" : s == k ? "tile" : "skip pixels";
+            p.Line($"    {i,3} {k,3} {s,3}  {formula,-20} {lib,18}  {kind}");
+        }
+        p.Line();
+        p.Line("This lesson uses 2×2 windows with stride 2: they tile the map and halve height and width.");
+        p.Line("AlexNet (lesson 7) uses 3×3 windows with stride 2, which overlap by one pixel (27 → 13).");
         p.Line();
         p.Line("The lecture's pipeline: a 6×6×1 input, zero padding (same), three 3×3 filters → 6×6×3,");
         p.Line("then 2×2 max pooling → 3×3×3.");
