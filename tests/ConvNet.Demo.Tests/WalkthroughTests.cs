@@ -266,4 +266,202 @@ public class WalkthroughTests
         Assert.Contains("(None, 6, 6, 256)", text, StringComparison.Ordinal);
         Assert.DoesNotContain("LeNet-6 ", text.Split("Corrections")[0], StringComparison.Ordinal);
     }
+
+    private static string PageText(int n) => File.ReadAllText(PagePath(n)).Replace("\r\n", "\n", StringComparison.Ordinal);
+
+    /// <summary>Page text outside the embedded lesson output, with line breaks turned into spaces (prose only).</summary>
+    private static string Prose(int n)
+    {
+        string md = PageText(n);
+        string block = EmbeddedOutput(n);
+        return Regex.Replace(md.Replace(block, "", StringComparison.Ordinal), @"\s+", " ");
+    }
+
+    [Fact]
+    public void Walkthrough_3_same_is_relationship_6_and_d2l_total_padding_fits_every_case()
+    {
+        // Issue 17 item 1: in 7, k 3, s 2 has an even padTotal (2) but output 4, not i = 7: relationship 6 with p = 1.
+        string text = Render(3);
+        Assert.Equal(2, PaddingStrideLesson.SamePadTotal(7, 3, 2));
+        Assert.Equal(4, (7 + 2 * 1 - 3) / 2 + 1);
+        Assert.Contains("in=7, k=3, s=2: padTotal = 2, p = 1, o = floor((7 + 2 - 3)/2) + 1 = 4 = ceil(7/2), not i = 7", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("relationship 3 when padTotal is even", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("relationship 3 when padTotal is even", Prose(3), StringComparison.Ordinal);
+        // Item 2: the guide has 15 relationships; the page means the first six.
+        Assert.Contains("first six of the guide's 15 relationships", text, StringComparison.Ordinal);
+        Assert.Contains("numbers 15 relationships", Prose(3), StringComparison.Ordinal);
+        // Item 3: d2l's floor((n - k + p_total + s)/s) is the library's Same size everywhere; at s > 1 so is the
+        // symmetric p = ceil(padTotal/2); at s = 1 an odd padTotal has no symmetric p.
+        for (int i = 1; i <= 24; i++)
+            for (int k = 1; k <= Math.Min(i, 7); k++)
+                for (int s = 1; s <= 4; s++)
+                {
+                    int lib = new Conv2D(1, (k, k), (s, s), Padding.Same).ComputeOutputShape([i, i, 1])[0];
+                    int pt = PaddingStrideLesson.SamePadTotal(i, k, s);
+                    Assert.Equal(lib, (i - k + pt + s) / s);
+                    Assert.Equal(lib, PaddingStrideLesson.D2lOut(i, k, s, pt));
+                    if (s > 1) Assert.Equal(lib, (i + 2 * ((pt + 1) / 2) - k) / s + 1);
+                    else if (pt % 2 == 1)
+                    {
+                        Assert.Equal(0, k % 2);
+                        Assert.NotEqual(lib, (i + 2 * (pt / 2) - k) / s + 1);
+                        Assert.NotEqual(lib, (i + 2 * (pt / 2 + 1) - k) / s + 1);
+                    }
+                }
+        foreach (var (i, k, s) in PaddingStrideLesson.Cases)
+        {
+            int pt = PaddingStrideLesson.SamePadTotal(i, k, s);
+            Assert.Matches($@"\n\s+{i}\s+{k}\s+{s}\s+{pt} \|\s+floor\({i - k + pt + s}/{s}\) = {(i - k + pt + s) / s} \|\s+{(i + 2 * ((pt + 1) / 2) - k) / s + 1} \|\s+{(i + s - 1) / s}\n", text);
+        }
+        Assert.Contains("first input row of each window: TensorFlow 0, 2, 4; symmetric p = 1: -1, 1, 3", text, StringComparison.Ordinal);
+        Assert.Contains("in=4, k=2, s=1: padTotal = 1; p = 0 gives 3, p = 1 gives 5, Same gives 4", text, StringComparison.Ordinal);
+        Assert.Contains("floor((in − k + p_total + s) / s)", Prose(3), StringComparison.Ordinal);
+        Assert.DoesNotContain("no single symmetric p can describe", Prose(3), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Walkthrough_3_a_1x1_valid_convolution_keeps_the_size()
+    {
+        // Issue 17 item 4: "every Valid convolution shrinks the image" is false for k = 1.
+        Assert.Equal(5, new Conv2D(1, 1).ComputeOutputShape([5, 5, 1])[0]);
+        Assert.Matches(@"\n\s+5\s+1\s+1 \|\s+floor\(4/1\)\+1 = 5 \|.*\|\s+5 / 5\n", Render(3));
+        Assert.Contains("a 1×1 kernel keeps the size (5 → 5)", Render(3), StringComparison.Ordinal);
+        Assert.DoesNotContain("every Valid convolution shrinks", Prose(3), StringComparison.Ordinal);
+        Assert.Contains("only a 1×1 kernel keeps the size", Prose(3), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Walkthrough_5_pooling_size_is_relationship_7_and_alexnet_windows_overlap()
+    {
+        // Issue 17 item 7: o = floor((i - k)/s) + 1, and AlexNet's 3×3/2 pooling overlaps (27 → 13).
+        string text = Render(5);
+        foreach (var (i, k, s) in PoolingLesson.PoolCases)
+        {
+            int o = (i - k) / s + 1;
+            Assert.Equal(o, new MaxPooling2D(k, s).ComputeOutputShape([i, i, 1])[0]);
+            string kind = s < k ? "overlap" : s == k ? "tile" : "skip pixels";
+            Assert.Matches($@"\n\s+{i}\s+{k}\s+{s}  floor\({i - k}/{s}\)\+1 = {o}\s+{o}  {kind}\n", text);
+        }
+        Assert.Equal(13, (27 - 3) / 2 + 1);
+        Assert.Contains("overlap by one pixel and take 27 → 13", Prose(5), StringComparison.Ordinal);
+        Assert.DoesNotContain("summarises each non-overlapping", Prose(5), StringComparison.Ordinal);
+        Assert.Contains("(None, 13, 13, 256)", Render(7), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Walkthrough_5_and_7_agree_on_LeNet5_pooling_and_the_published_60000()
+    {
+        // Issue 17 item 8: average pooling vs trainable coefficients, reconciled; the published total is 60,000.
+        var rows = ArchitecturesLesson.PublishedLeNet5;
+        Assert.Equal(new long[] { 156, 12, 1_516, 32, 48_120, 10_164 }, rows.Select(r => r.Count));
+        Assert.Equal(60_000, rows.Sum(r => r.Count));
+        Assert.Equal(1_516, 25 * (6 * 3 + 9 * 4 + 1 * 6) + 16);
+        Assert.Equal(61_706, 60_000 + (2_416 - 1_516) - (12 + 32) + 850);
+        string text = Render(7);
+        Assert.Contains("    sum                                      60,000", text, StringComparison.Ordinal);
+        Assert.Contains("60,000 + 900 - 44 + 850 = 61,706", text, StringComparison.Ordinal);
+        Assert.Contains("S2   6·(coefficient + bias)             =     12", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("is what LeNet-5 used", Prose(5), StringComparison.Ordinal);
+        Assert.Contains("trainable coefficient", Prose(5), StringComparison.Ordinal);
+        Assert.Contains("60,000 trainable parameters", Prose(7), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Walkthrough_7_alexnet_55_from_227_or_from_224_with_two_zeros()
+    {
+        // Issue 17 item 9.
+        Assert.Equal(55, (227 - 11) / 4 + 1);
+        Assert.Equal(55, (224 + 2 * 2 - 11) / 4 + 1);
+        Assert.Equal(55, new Conv2D(96, 11, 4).ComputeOutputShape([224 + 4, 224 + 4, 3])[0]);
+        string text = Render(7);
+        Assert.Contains("227×227, no padding:            floor((227 - 11)/4) + 1 = 55   library Conv2D(96, 11, 4) on 227: 55", text, StringComparison.Ordinal);
+        Assert.Contains("224×224, 2 zeros on each side:  floor((224 + 4 - 11)/4) + 1 = 55   library Conv2D(96, 11, 4) on 228: 55", text, StringComparison.Ordinal);
+        Assert.Contains("ceil(224/4) = 56", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("227 is what makes", Prose(7), StringComparison.Ordinal);
+        Assert.Contains("torchvision", Prose(7), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Walkthrough_7_lists_the_five_further_lecture_typos()
+    {
+        string text = Render(7);
+        string corrections = text[text.IndexOf("Corrections to the lecture's typos", StringComparison.Ordinal)..];
+        foreach (var fix in new[] { "C1, S2, C3, S4, C5, F6", "won ILSVRC 2014, top-5 error 6.67%", "Inception v1", "ResNet won ILSVRC 2015, top-5 error 3.57%", "dx₁" })
+        {
+            Assert.Contains(fix, corrections, StringComparison.Ordinal);
+        }
+        string prose = Prose(7);
+        foreach (var fix in new[] { "**C1, S2, C3, S4, C5, F6**", "ILSVRC **2014** (top-5 error 6.67 %)", "Inception **v1**", "ILSVRC **2015** (top-5 error 3.57 %)", "**dx₁**" })
+            Assert.Contains(fix, prose, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Walkthrough_6_input_gradient_is_a_correlation_with_the_rotated_kernel()
+    {
+        // Issue 17 item 5: rot180(w) over g padded by k - 1 zeros equals dL/dx, by plain loops and in the lesson.
+        var w = BackpropLesson.W;
+        var g = BackpropLesson.G;
+        var rot = BackpropLesson.Rot180(w);
+        Assert.Equal(new[] { new[] { 0, 2 }, new[] { -1, 1 } }, rot);
+        var padded = BackpropLesson.Pad(g, 1);
+        var byLoops = new int[3, 3];
+        for (int a = 0; a < 3; a++)
+            for (int b = 0; b < 3; b++)
+                for (int u = 0; u < 2; u++)
+                    for (int v = 0; v < 2; v++) byLoops[a, b] += padded[a + u][b + v] * rot[u][v];
+        var direct = new int[3, 3];
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++)
+                for (int u = 0; u < 2; u++)
+                    for (int v = 0; v < 2; v++) direct[i + u, j + v] += g[i][j] * w[u][v];
+        Assert.Equal(direct, byLoops);
+        string text = Render(6);
+        Assert.Contains("g padded (4×4)     rot180(w)", text, StringComparison.Ordinal);
+        Assert.Contains("     0  2", text, StringComparison.Ordinal);
+        var grid = GridAfter(text, "    Conv2D(1, 2, valid) with kernel rot180(w)", 3);
+        for (int a = 0; a < 3; a++)
+        {
+            Assert.Equal(new[] { byLoops[a, 0], byLoops[a, 1], byLoops[a, 2], byLoops[a, 0], byLoops[a, 1], byLoops[a, 2] }, grid[a]);
+        }
+        Assert.Contains("    equal: yes\n", text, StringComparison.Ordinal);
+        Assert.Contains("turned by 180°", Prose(6), StringComparison.Ordinal);
+        Assert.DoesNotContain("a Full convolution of g with the kernel", Prose(6), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Walkthrough_6_strided_input_gradient_is_a_transposed_convolution()
+    {
+        // Issue 17 item 6: with stride s, g is dilated with s - 1 zeros; the result equals Conv2D.Backward.
+        var w = BackpropLesson.W3;
+        var g = BackpropLesson.G;
+        const int n = BackpropLesson.StridedInput, s = BackpropLesson.Stride, k = 3;
+        var direct = new int[n, n];
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++)
+                for (int u = 0; u < k; u++)
+                    for (int v = 0; v < k; v++) direct[s * i + u, s * j + v] += g[i][j] * w[u][v];
+        var dilated = BackpropLesson.Dilate(g, s - 1);
+        Assert.Equal(new[] { new[] { 1, 0, 2 }, new[] { 0, 0, 0 }, new[] { -1, 0, 3 } }, dilated);
+        var padded = BackpropLesson.Pad(dilated, k - 1);
+        Assert.Equal(7, padded.Length);
+        Assert.Equal(s * (2 - 1) + k, padded.Length - k + 1);   // relationship 12: o' = s(i' - 1) + k = 5
+        var rot = BackpropLesson.Rot180(w);
+        var lib = BackpropLesson.StridedLibraryDx();
+        for (int a = 0; a < n; a++)
+            for (int b = 0; b < n; b++)
+            {
+                int sum = 0;
+                for (int u = 0; u < k; u++)
+                    for (int v = 0; v < k; v++) sum += padded[a + u][b + v] * rot[u][v];
+                Assert.Equal(direct[a, b], sum);
+                Assert.Equal(direct[a, b], (int)lib[a * n + b]);
+            }
+        string text = Render(6);
+        var grid = GridAfter(text, "    Conv2D(1, 3, valid) with rot180(w) on it", n);
+        for (int a = 0; a < n; a++)
+            Assert.Equal(Enumerable.Range(0, 2 * n).Select(c => direct[a, c % n]), grid[a]);
+        Assert.Contains("transposed convolution (Dumoulin & Visin, relationship 12", text, StringComparison.Ordinal);
+        Assert.Contains($"= 1·1 + 2·2 + (-1)·0 + 3·1 = {direct[2, 2]}", text, StringComparison.Ordinal);
+        Assert.Contains("**transposed convolution**", Prose(6), StringComparison.Ordinal);
+    }
 }
