@@ -111,20 +111,35 @@ public class WalkthroughTests
     public void Walkthrough_1_yellow_detector_map_is_R_plus_G_minus_B()
     {
         Assert.Equal(510, 1 * 255 + 1 * 255 - 1 * 0);
+        Assert.Equal(241, 255 + 163 - 177);
         string text = Render(1);
-        var rows = YellowDetectorLesson.SpriteRows();
-        var rgb = new Dictionary<char, (int R, int G, int B)> { ['Y'] = (255, 255, 0), ['W'] = (255, 255, 255), ['R'] = (255, 0, 0), ['.'] = (0, 0, 0), ['B'] = (0, 0, 255) };
-        var map = GridAfter(text, "Output map from the library", 16);
-        for (int r = 0; r < 16; r++)
-            for (int c = 0; c < 16; c++)
-            {
-                var (R, G, B) = rgb[rows[r][c]];
-                Assert.Equal(R + G - B, map[r][c]);
-            }
-        int yellow = rows.Sum(r => r.Count(ch => ch == 'Y'));
-        Assert.True(yellow > 50);
-        Assert.Contains($"{yellow} pixels reach 510; the sprite has {yellow} yellow pixels; same set: yes.", text, StringComparison.Ordinal);
-        Assert.Equal(-255, map.SelectMany(r => r).Min());
+        var lines = text.Split('\n');
+        int from = 0;
+        var maps = new List<int[][]>();
+        foreach (var (_, _, rows) in YellowDetectorLesson.Sprites)
+        {
+            from = Array.FindIndex(lines, from, l => l.StartsWith("Output map from the library", StringComparison.Ordinal)) + 1;
+            var map = GridAfter(string.Join('\n', lines[(from - 1)..]), "Output map from the library", 16);
+            for (int r = 0; r < 16; r++)
+                for (int c = 0; c < 16; c++)
+                {
+                    var (R, G, B) = YellowDetectorLesson.Rgb(rows[r][c]);
+                    Assert.Equal(R + G - B, map[r][c]);
+                }
+            maps.Add(map);
+        }
+        var pac = YellowDetectorLesson.Sprites[0].Rows;
+        int yellow = pac.Sum(r => r.Count(ch => ch == 'Y'));
+        Assert.Equal(143, yellow);
+        Assert.Equal(yellow, maps[0].SelectMany(r => r).Count(v => v == 510));
+        Assert.Contains($"Pac-Man: {yellow} pixels reach 510; the sprite has {yellow} yellow pixels; same set: yes.", text, StringComparison.Ordinal);
+        var ghost = maps[1].SelectMany(r => r).ToArray();
+        Assert.Equal(255, ghost.Max());
+        Assert.Equal(-204, ghost.Min());
+        Assert.Equal(YellowDetectorLesson.Sprites[1].Rows.Sum(r => r.Count(ch => ch == 'P')), ghost.Count(v => v == 241));
+        Assert.Contains("Its maximum is 255 (the white eyes), and its pink body scores\n241, almost as much", text, StringComparison.Ordinal);
+        Assert.Contains($"Pac-Man keeps {yellow} pixels, the ghost 0.", text, StringComparison.Ordinal);
+        Assert.Contains("    pink   255  163  177    255 + 163 - 177    =    241         0    168", text, StringComparison.Ordinal);
     }
 
     [Fact]

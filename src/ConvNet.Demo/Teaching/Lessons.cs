@@ -23,6 +23,20 @@ public static class Lessons
     public static string Title(int n) => All.FirstOrDefault(l => l.Number == n).Title
         ?? throw new ArgumentOutOfRangeException(nameof(n), n, $"There is no lesson {n}; lessons are numbered 1 to {All.Count}.");
 
+    /// <summary>The figures of lesson <paramref name="n"/>, rendered by the same code that prints its numbers.</summary>
+    internal static IReadOnlyList<IFigureFile> Figures(int n)
+    {
+        _ = Title(n);
+        return n switch
+        {
+            1 => [.. YellowDetectorLesson.Figures()],
+            _ => [],
+        };
+    }
+
+    /// <summary>Where the walkthrough pages expect the figures, relative to the repository root.</summary>
+    public const string FigureFolder = "docs/images/walkthroughs";
+
     /// <summary>The text of lesson <paramref name="n"/> (1–7), lines separated by '\n', ending with '\n'.</summary>
     public static string Render(int n)
     {

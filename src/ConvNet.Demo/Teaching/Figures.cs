@@ -1,0 +1,324 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace ConvNet.Demo.Teaching;
+
+/// <summary>
+/// A grid of numbered cells in a figure: one value per cell, drawn as a square filled with <see cref="Fill"/> and,
+/// if <see cref="ShowNumbers"/>, the value written in it. Tests read the fill back at <see cref="Probe"/>.
+/// </summary>
+internal sealed class GridPanel
+{
+    /// <summary>Title above the grid (upper case in the pixel font).</summary>
+    public string Title { get; init; } = "";
+    /// <summary>Top-left pixel of the grid, set by <see cref="Figure.Place"/>.</summary>
+    public int X { get; set; }
+    /// <summary>Top-left pixel of the grid, set by <see cref="Figure.Place"/>.</summary>
+    public int Y { get; set; }
+    /// <summary>Cell size in pixels (at least 14).</summary>
+    public int Cell { get; init; } = 28;
+    /// <summary>The numbers, [row, column].</summary>
+    public required double[,] Values { get; init; }
+    /// <summary>Fill colour of cell (r, c); by default <see cref="Colour"/> of its value.</summary>
+    public Func<int, int, Rgb24>? Fill { get; init; }
+    /// <summary>Colour of a value (used when <see cref="Fill"/> is null).</summary>
+    public Func<double, Rgb24> Colour { get; init; } = v => Palette.White;
+    /// <summary>Whether to write each value in its cell.</summary>
+    public bool ShowNumbers { get; init; } = true;
+    /// <summary>Cells outlined in a colour: (row, column, colour).</summary>
+    public List<(int R, int C, Rgb24 Colour)> Outlines { get; } = [];
+    /// <summary>Rectangles of cells outlined: (row, column, rows, columns, colour).</summary>
+    public List<(int R, int C, int Rows, int Cols, Rgb24 Colour)> Boxes { get; } = [];
+    /// <summary>Optional text for a cell instead of its value.</summary>
+    public Func<int, int, string>? Label { get; init; }
+
+    public int Rows => Values.GetLength(0);
+    public int Cols => Values.GetLength(1);
+    public int Width => Cols * Cell + 1;
+    public int Height => Rows * Cell + 1;
+
+    /// <summary>The fill colour of cell (r, c).</summary>
+    public Rgb24 CellColour(int r, int c) => Fill?.Invoke(r, c) ?? Colour(Values[r, c]);
+
+    /// <summary>A pixel inside cell (r, c) that no line, outline or number covers: 3 pixels in from its top-left corner.</summary>
+    public (int X, int Y) Probe(int r, int c) => (X + c * Cell + 4, Y + r * Cell + 4);
+
+    /// <summary>The text written in cell (r, c).</summary>
+    public string Text(int r, int c) => Label?.Invoke(r, c) ?? Page.Num((float)Values[r, c]);
+
+    internal void Draw(Canvas g)
+    {
+        if (Title.Length > 0) g.Text(X, Y - 16, Title, Palette.Ink, 2);
+        int widest = 0;
+        for (int r = 0; r < Rows; r++)
+            for (int c = 0; c < Cols; c++) widest = Math.Max(widest, Canvas.TextWidth(Text(r, c), 1));
+        int scale = Cell >= 22 && 2 * widest <= Cell - 6 ? 2 : 1;
+        for (int r = 0; r < Rows; r++)
+            for (int c = 0; c < Cols; c++)
+            {
+                var fill = CellColour(r, c);
+                g.Fill(X + c * Cell, Y + r * Cell, Cell, Cell, fill);
+                if (!ShowNumbers) continue;
+                string t = Text(r, c);
+                g.Text(X + c * Cell + (Cell - Canvas.TextWidth(t, scale)) / 2 + 1, Y + r * Cell + (Cell - 5 * scale) / 2 + 1, t, Palette.TextOn(fill), scale);
+            }
+        for (int r = 0; r <= Rows; r++) g.Fill(X, Y + r * Cell, Cols * Cell + 1, 1, Palette.Line);
+        for (int c = 0; c <= Cols; c++) g.Fill(X + c * Cell, Y, 1, Rows * Cell + 1, Palette.Line);
+        foreach (var (r, c, colour) in Outlines) g.Frame(X + c * Cell, Y + r * Cell, Cell + 1, Cell + 1, colour, 3);
+        foreach (var (r, c, rows, cols, colour) in Boxes) g.Frame(X + c * Cell, Y + r * Cell, cols * Cell + 1, rows * Cell + 1, colour, 3);
+    }
+}
+
+/// <summary>One PNG figure: grid panels plus free text and boxes, drawn on white.</summary>
+internal sealed class Figure(string name, string title) : IFigureFile
+{
+    /// <inheritdoc/>
+    public string FileName => Name + ".png";
+
+    private readonly List<Action<Canvas>> _extras = [];
+    private int _x = Margin, _y = Margin + 24 + 20, _rowHeight;
+
+    private const int Margin = 16, Gap = 28;
+
+    /// <summary>File name without extension, e.g. "01-pacman-and-ghost".</summary>
+    public string Name { get; } = name;
+    /// <summary>Title across the top.</summary>
+    public string Title { get; } = title;
+    /// <summary>The grids, in placement order.</summary>
+    public List<GridPanel> Panels { get; } = [];
+    /// <summary>Canvas width and height, grown by <see cref="Place"/>.</summary>
+    public int Width { get; private set; } = 2 * Margin + Canvas.TextWidth(title, 2);
+    public int Height { get; private set; }
+
+    /// <summary>Places a panel to the right of the previous one and returns it.</summary>
+    public GridPanel Place(GridPanel p)
+    {
+        int titleWidth = Canvas.TextWidth(p.Title, 2);
+        p.X = _x;
+        p.Y = _y;
+        Panels.Add(p);
+        _x += Math.Max(p.Width, titleWidth) + Gap;
+        _rowHeight = Math.Max(_rowHeight, p.Height);
+        Width = Math.Max(Width, _x - Gap + Margin);
+        Height = Math.Max(Height, _y + p.Height + Margin);
+        return p;
+    }
+
+    /// <summary>Starts a new row of panels below the current one.</summary>
+    public void NewRow()
+    {
+        _y += _rowHeight + 20 + Gap;
+        _x = Margin;
+        _rowHeight = 0;
+    }
+
+    /// <summary>Reserves a free-drawn block of the given size at the current position; <paramref name="draw"/> gets its top-left corner.</summary>
+    public (int X, int Y) Reserve(int width, int height, Action<Canvas, int, int> draw)
+    {
+        int x = _x, y = _y;
+        _extras.Add(g => draw(g, x, y));
+        _x += width + Gap;
+        _rowHeight = Math.Max(_rowHeight, height);
+        Width = Math.Max(Width, _x - Gap + Margin);
+        Height = Math.Max(Height, _y + height + Margin);
+        return (x, y);
+    }
+
+    /// <summary>Free text at a position (drawn after the panels).</summary>
+    public void Text(int x, int y, string text, int scale = 2) => _extras.Add(g => g.Text(x, y, text, Palette.Ink, scale));
+
+    /// <summary>Draws the figure.</summary>
+    public Image<Rgb24> Render()
+    {
+        var g = new Canvas(Width, Height);
+        g.Text(Margin, Margin, Title, Palette.Ink, 3);
+        foreach (var p in Panels) p.Draw(g);
+        foreach (var e in _extras) e(g);
+        return g.Image;
+    }
+
+    /// <summary>Writes <c>DIR/Name.png</c> and returns its path.</summary>
+    public string Save(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, Name + ".png");
+        using var img = Render();
+        img.SaveAsPng(path);
+        return path;
+    }
+}
+
+/// <summary>An animated GIF made of figures of equal size (one per frame).</summary>
+internal sealed class Animation(string name, IReadOnlyList<Figure> frames, int delayCentiseconds) : IFigureFile
+{
+    /// <inheritdoc/>
+    public string FileName => Name + ".gif";
+
+    public string Name { get; } = name;
+    public IReadOnlyList<Figure> Frames { get; } = frames;
+
+    /// <summary>Writes <c>DIR/Name.gif</c> (looping) and returns its path.</summary>
+    public string Save(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, Name + ".gif");
+        using var gif = Frames[0].Render();
+        gif.Metadata.GetGifMetadata().RepeatCount = 0;
+        gif.Frames.RootFrame.Metadata.GetGifMetadata().FrameDelay = delayCentiseconds;
+        foreach (var f in Frames.Skip(1))
+        {
+            using var img = f.Render();
+            var frame = gif.Frames.AddFrame(img.Frames.RootFrame);
+            frame.Metadata.GetGifMetadata().FrameDelay = delayCentiseconds;
+        }
+        gif.SaveAsGif(path);
+        return path;
+    }
+}
+
+/// <summary>A figure file a lesson writes: a PNG or an animated GIF.</summary>
+internal interface IFigureFile
+{
+    /// <summary>File name with extension, e.g. "01-pacman-and-ghost.png".</summary>
+    string FileName { get; }
+    /// <summary>Writes the file into <paramref name="dir"/> and returns its path.</summary>
+    string Save(string dir);
+}
+
+/// <summary>The colours of the figures. Every mapping is integer arithmetic, so tests can recompute a pixel exactly.</summary>
+internal static class Palette
+{
+    public static readonly Rgb24 White = new(255, 255, 255);
+    public static readonly Rgb24 Ink = new(20, 20, 20);
+    public static readonly Rgb24 Line = new(150, 150, 150);
+    public static readonly Rgb24 Padding = new(225, 225, 225);
+    public static readonly Rgb24 Window = new(0, 110, 220);
+    public static readonly Rgb24 Highlight = new(230, 60, 20);
+    public static readonly Rgb24 Accent = new(255, 200, 60);
+
+    /// <summary>Gray level of v on [lo, hi]: black at lo, white at hi, clamped.</summary>
+    public static Rgb24 Gray(double v, double lo, double hi)
+    {
+        byte b = (byte)Math.Clamp((int)Math.Round(255 * (v - lo) / (hi - lo)), 0, 255);
+        return new Rgb24(b, b, b);
+    }
+
+    /// <summary>Blue (negative) – white (0) – red (positive), full strength at |v| = maxAbs.</summary>
+    public static Rgb24 Signed(double v, double maxAbs)
+    {
+        int t = (int)Math.Round(200 * Math.Min(1, Math.Abs(v) / maxAbs));
+        byte fade = (byte)(255 - t);
+        return v >= 0 ? new Rgb24(255, fade, fade) : new Rgb24(fade, fade, 255);
+    }
+
+    /// <summary>White (0) to orange-red (max) for counts and other non-negative values.</summary>
+    public static Rgb24 Heat(double v, double max)
+    {
+        double t = max <= 0 ? 0 : Math.Clamp(v / max, 0, 1);
+        return new Rgb24(255, (byte)(255 - (int)Math.Round(155 * t)), (byte)(255 - (int)Math.Round(235 * t)));
+    }
+
+    /// <summary>Black or white text, whichever reads on <paramref name="fill"/>.</summary>
+    public static Rgb24 TextOn(Rgb24 fill) => 299 * fill.R + 587 * fill.G + 114 * fill.B >= 128_000 ? Ink : White;
+}
+
+/// <summary>A white RGB canvas with rectangles and a 3×5 pixel font.</summary>
+internal sealed class Canvas
+{
+    public Image<Rgb24> Image { get; }
+
+    public Canvas(int width, int height)
+    {
+        Image = new Image<Rgb24>(width, height, Palette.White);
+    }
+
+    public void Fill(int x, int y, int w, int h, Rgb24 c)
+    {
+        for (int j = Math.Max(0, y); j < Math.Min(Image.Height, y + h); j++)
+            for (int i = Math.Max(0, x); i < Math.Min(Image.Width, x + w); i++) Image[i, j] = c;
+    }
+
+    /// <summary>A rectangle outline <paramref name="t"/> pixels thick, drawn inside (x, y, w, h).</summary>
+    public void Frame(int x, int y, int w, int h, Rgb24 c, int t)
+    {
+        Fill(x, y, w, t, c);
+        Fill(x, y + h - t, w, t, c);
+        Fill(x, y, t, h, c);
+        Fill(x + w - t, y, t, h, c);
+    }
+
+    /// <summary>Width in pixels of <paramref name="s"/> at <paramref name="scale"/> (4 pixels per glyph at scale 1, no trailing gap).</summary>
+    public static int TextWidth(string s, int scale) => s.Length == 0 ? 0 : (4 * s.Length - 1) * scale;
+
+    public void Text(int x, int y, string s, Rgb24 c, int scale)
+    {
+        foreach (char ch in s.ToUpperInvariant())
+        {
+            var rows = Glyph(ch);
+            for (int r = 0; r < 5; r++)
+                for (int q = 0; q < 3; q++)
+                    if (rows[r][q] == '1') Fill(x + q * scale, y + r * scale, scale, scale, c);
+            x += 4 * scale;
+        }
+    }
+
+    private static string[] Glyph(char ch) => ch switch
+    {
+        '0' => ["111", "101", "101", "101", "111"],
+        '1' => ["010", "110", "010", "010", "111"],
+        '2' => ["111", "001", "111", "100", "111"],
+        '3' => ["111", "001", "111", "001", "111"],
+        '4' => ["101", "101", "111", "001", "001"],
+        '5' => ["111", "100", "111", "001", "111"],
+        '6' => ["111", "100", "111", "101", "111"],
+        '7' => ["111", "001", "001", "001", "001"],
+        '8' => ["111", "101", "111", "101", "111"],
+        '9' => ["111", "101", "111", "001", "111"],
+        'A' => ["010", "101", "111", "101", "101"],
+        'B' => ["110", "101", "110", "101", "110"],
+        'C' => ["011", "100", "100", "100", "011"],
+        'D' => ["110", "101", "101", "101", "110"],
+        'E' => ["111", "100", "110", "100", "111"],
+        'F' => ["111", "100", "110", "100", "100"],
+        'G' => ["011", "100", "101", "101", "011"],
+        'H' => ["101", "101", "111", "101", "101"],
+        'I' => ["111", "010", "010", "010", "111"],
+        'J' => ["001", "001", "001", "101", "010"],
+        'K' => ["101", "101", "110", "101", "101"],
+        'L' => ["100", "100", "100", "100", "111"],
+        'M' => ["101", "111", "111", "101", "101"],
+        'N' => ["110", "101", "101", "101", "101"],
+        'O' => ["010", "101", "101", "101", "010"],
+        'P' => ["110", "101", "110", "100", "100"],
+        'Q' => ["010", "101", "101", "110", "011"],
+        'R' => ["110", "101", "110", "101", "101"],
+        'S' => ["011", "100", "010", "001", "110"],
+        'T' => ["111", "010", "010", "010", "010"],
+        'U' => ["101", "101", "101", "101", "111"],
+        'V' => ["101", "101", "101", "101", "010"],
+        'W' => ["101", "101", "111", "111", "101"],
+        'X' => ["101", "101", "010", "101", "101"],
+        'Y' => ["101", "101", "010", "010", "010"],
+        'Z' => ["111", "001", "010", "100", "111"],
+        '-' => ["000", "000", "111", "000", "000"],
+        '.' => ["000", "000", "000", "000", "010"],
+        ',' => ["000", "000", "000", "010", "100"],
+        ':' => ["000", "010", "000", "010", "000"],
+        '=' => ["000", "111", "000", "111", "000"],
+        '+' => ["000", "010", "111", "010", "000"],
+        '×' => ["000", "101", "010", "101", "000"],
+        '(' => ["010", "100", "100", "100", "010"],
+        ')' => ["010", "001", "001", "001", "010"],
+        '[' => ["110", "100", "100", "100", "110"],
+        ']' => ["011", "001", "001", "001", "011"],
+        '/' => ["001", "001", "010", "100", "100"],
+        '\'' => ["010", "010", "000", "000", "000"],
+        '→' => ["000", "001", "111", "001", "000"],
+        '_' => ["000", "000", "000", "000", "111"],
+        '%' => ["101", "001", "010", "100", "101"],
+        '·' => ["000", "000", "010", "000", "000"],
+        ' ' => ["000", "000", "000", "000", "000"],
+        _ => ["111", "001", "010", "000", "010"],
+    };
+}

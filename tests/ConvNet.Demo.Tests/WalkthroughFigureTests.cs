@@ -1,0 +1,131 @@
+using System.Globalization;
+using ConvNet.Demo.Teaching;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using Xunit;
+
+namespace ConvNet.Demo.Tests;
+
+/// <summary>
+/// The walkthrough figures: each lesson renders them from the same numbers it prints, the pages link them, the
+/// committed copies under docs/images/walkthroughs are pixel-identical to a fresh render (so a changed number
+/// cannot leave a stale picture), and every numbered cell's colour is the colour of its number.
+/// </summary>
+public sealed class WalkthroughFigureTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "convnet-figures-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+    }
+
+    internal static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "ConvNet.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException($"No folder containing ConvNet.sln above {AppContext.BaseDirectory}.");
+    }
+
+    private static string PageText(int n)
+    {
+        var files = Directory.GetFiles(Path.Combine(RepoRoot(), "docs", "walkthroughs"), n.ToString("00", CultureInfo.InvariantCulture) + "-*.md");
+        return File.ReadAllText(Assert.Single(files));
+    }
+
+    public static TheoryData<int> Numbers() => [.. Lessons.All.Select(l => l.Number).Where(n => Lessons.Figures(n).Count > 0)];
+
+    private static Rgb24[][] Pixels(Image<Rgb24> img)
+    {
+        var frames = new List<Rgb24[]>();
+        foreach (ImageFrame<Rgb24> frame in img.Frames)
+        {
+            var px = new Rgb24[img.Width * img.Height];
+            for (int y = 0; y < img.Height; y++)
+                for (int x = 0; x < img.Width; x++) px[y * img.Width + x] = frame[x, y];
+            frames.Add(px);
+        }
+        return [.. frames];
+    }
+
+    [Theory]
+    [MemberData(nameof(Numbers))]
+    public void Walkthrough_figures_are_written_linked_and_committed_up_to_date(int n)
+    {
+        string md = PageText(n);
+        foreach (var f in Lessons.Figures(n))
+        {
+            string path = f.Save(_dir);
+            Assert.True(new FileInfo(path).Length > 0, path);
+            Assert.Contains($"](../images/walkthroughs/{f.FileName})", md, StringComparison.Ordinal);
+            string committed = Path.Combine(RepoRoot(), Lessons.FigureFolder, f.FileName);
+            Assert.True(File.Exists(committed), $"{Lessons.FigureFolder}/{f.FileName} is missing; run: convnet lesson {n} --figures {Lessons.FigureFolder}");
+            using var fresh = Image.Load<Rgb24>(path);
+            using var onDisk = Image.Load<Rgb24>(committed);
+            Assert.True(fresh.Width == onDisk.Width && fresh.Height == onDisk.Height && fresh.Frames.Count == onDisk.Frames.Count,
+                $"{f.FileName} is stale (size or frame count changed); run: convnet lesson {n} --figures {Lessons.FigureFolder}");
+            var a = Pixels(fresh);
+            var b = Pixels(onDisk);
+            for (int i = 0; i < a.Length; i++)
+                Assert.True(a[i].AsSpan().SequenceEqual(b[i]), $"{f.FileName} frame {i} is stale; run: convnet lesson {n} --figures {Lessons.FigureFolder}");
+        }
+    }
+
+    [Fact]
+    public void Walkthrough_figure_folder_holds_only_figures_a_lesson_makes()
+    {
+        var made = Lessons.All.SelectMany(l => Lessons.Figures(l.Number)).Select(f => f.FileName).ToHashSet();
+        foreach (var file in Directory.GetFiles(Path.Combine(RepoRoot(), Lessons.FigureFolder)))
+            Assert.Contains(Path.GetFileName(file), made);
+    }
+
+    [Theory]
+    [MemberData(nameof(Numbers))]
+    public void Walkthrough_figure_cells_have_the_colour_of_their_number(int n)
+    {
+        foreach (var f in Lessons.Figures(n).OfType<Figure>())
+        {
+            using var img = f.Render();
+            foreach (var p in f.Panels)
+                for (int r = 0; r < p.Rows; r++)
+                    for (int c = 0; c < p.Cols; c++)
+                    {
+                        var (x, y) = p.Probe(r, c);
+                        Assert.True(p.CellColour(r, c) == img[x, y], $"{f.Name}, panel '{p.Title}', cell ({r},{c}): pixel {img[x, y]} is not the colour of {p.Values[r, c]}");
+                    }
+        }
+    }
+
+    [Fact]
+    public void Walkthrough_1_figure_shows_the_lessons_output_maps_and_the_sprites_colours()
+    {
+        var fig = (Figure)Assert.Single(Lessons.Figures(1));
+        Assert.Equal(4, fig.Panels.Count);
+        string text = Lessons.Render(1);
+        var lines = text.Split('\n');
+        int from = 0;
+        for (int s = 0; s < 2; s++)
+        {
+            var rows = YellowDetectorLesson.Sprites[s].Rows;
+            var input = fig.Panels[2 * s];
+            var output = fig.Panels[2 * s + 1];
+            from = Array.FindIndex(lines, from, l => l.StartsWith("Output map from the library", StringComparison.Ordinal)) + 2;
+            for (int r = 0; r < 16; r++)
+            {
+                var printed = lines[from + r].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+                for (int c = 0; c < 16; c++)
+                {
+                    var (R, G, B) = YellowDetectorLesson.Rgb(rows[r][c]);
+                    Assert.Equal(R + G - B, printed[c]);
+                    Assert.Equal(printed[c], output.Values[r, c]);
+                    Assert.Equal(new Rgb24((byte)R, (byte)G, (byte)B), input.CellColour(r, c));
+                    byte gray = (byte)Math.Round(255.0 * (printed[c] + 255) / 765);
+                    Assert.Equal(new Rgb24(gray, gray, gray), output.CellColour(r, c));
+                }
+            }
+        }
+        // The ghost: pink 241 is almost white's 255 in the picture too (gray 165 vs 170).
+        Assert.Equal(165, YellowDetectorLesson.OutputGray(241).R);
+        Assert.Equal(170, YellowDetectorLesson.OutputGray(255).R);
+    }
+}
