@@ -128,4 +128,63 @@ public sealed class WalkthroughFigureTests : IDisposable
         Assert.Equal(165, YellowDetectorLesson.OutputGray(241).R);
         Assert.Equal(170, YellowDetectorLesson.OutputGray(255).R);
     }
+
+    /// <summary>Rows of integers after the first line starting with <paramref name="header"/> (blank lines skipped).</summary>
+    private static int[][] GridAfter(string text, string header, int rows)
+    {
+        var lines = text.Split('\n');
+        int at = Array.FindIndex(lines, l => l.StartsWith(header, StringComparison.Ordinal));
+        Assert.True(at >= 0, $"No line starting with '{header}'.");
+        int first = Array.FindIndex(lines, at + 1, l => l.Trim().Length > 0);
+        return [.. lines.Skip(first).Take(rows).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray())];
+    }
+
+    private static void AssertPanelEquals(int[][] printed, GridPanel panel)
+    {
+        Assert.Equal(printed.Length, panel.Rows);
+        for (int r = 0; r < panel.Rows; r++)
+        {
+            Assert.Equal(printed[r].Length, panel.Cols);
+            for (int c = 0; c < panel.Cols; c++) Assert.Equal(printed[r][c], panel.Values[r, c]);
+        }
+    }
+
+    [Fact]
+    public void Walkthrough_3_figures_show_the_printed_output_windows_and_coverage()
+    {
+        string text = Lessons.Render(3);
+        var figs = Lessons.Figures(3);
+        var grid = (Figure)figs[0];
+        var printed = GridAfter(text, "covers input rows 2i - 1", 3);
+        Assert.Equal(18, grid.Panels.Count);
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+            {
+                var input = grid.Panels[2 * (3 * i + j)];
+                var output = grid.Panels[2 * (3 * i + j) + 1];
+                AssertPanelEquals(printed, output);
+                Assert.Equal((i, j), (output.Outlines.Single().R, output.Outlines.Single().C));
+                // The window outlined on the padded input starts at padded row/column 2i, 2j and its numbers sum to the output.
+                var box = input.Boxes.Single();
+                Assert.Equal((2 * i, 2 * j, 3, 3), (box.R, box.C, box.Rows, box.Cols));
+                double sum = 0;
+                for (int u = 0; u < 3; u++)
+                    for (int v = 0; v < 3; v++) sum += input.Values[2 * i + u, 2 * j + v];
+                Assert.Equal(printed[i][j], sum);
+                Assert.Equal(Palette.Padding, input.CellColour(0, 3));
+                Assert.Equal(Palette.White, input.CellColour(1, 1));
+            }
+        var gif = (Animation)figs[1];
+        Assert.Equal(9, gif.Frames.Count);
+        string path = gif.Save(_dir);
+        using (var img = Image.Load<Rgb24>(path)) Assert.Equal(9, img.Frames.Count);
+
+        var cov = (Figure)figs[2];
+        AssertPanelEquals(GridAfter(text, "How many valid windows cover each input pixel", 7), cov.Panels[0]);
+        AssertPanelEquals(GridAfter(text, "A 3×3 filter with stride 3 on 6×6", 6), cov.Panels[1]);
+        AssertPanelEquals(GridAfter(text, "The same filter with stride 1", 6), cov.Panels[2]);
+        Assert.Equal(9, cov.Panels[2].Values[2, 2]);
+        Assert.Equal(Palette.Heat(9, 9), cov.Panels[2].CellColour(2, 2));
+        Assert.Equal(Palette.White, cov.Panels[0].CellColour(0, 9));   // column 9 is never read
+    }
 }

@@ -30,6 +30,7 @@ public static class Lessons
         return n switch
         {
             1 => [.. YellowDetectorLesson.Figures()],
+            3 => [.. PaddingStrideLesson.Figures()],
             _ => [],
         };
     }

@@ -30,6 +30,87 @@ internal static class PaddingStrideLesson
         return conv.Backward(dy).ToArray();
     }
 
+    /// <summary>The relationship-6 example (i 5, k 3, s 2, p 1) drawn in the figures.</summary>
+    public const int Rel6In = 5, Rel6Out = 3;
+
+    /// <summary>Conv2D(1, 3, strides=2, same) with weights 1 on the 5×5 input 1..25: the 3×3 window sums.</summary>
+    public static float[] Relationship6Output()
+    {
+        var conv = Lab.Conv(1, (3, 3), (2, 2), Padding.Same, (Rel6In, Rel6In, 1), Enumerable.Repeat(1f, 9).ToArray(), [0]);
+        return Lab.Run(conv, Enumerable.Range(1, Rel6In * Rel6In).Select(v => (float)v).ToArray());
+    }
+
+    /// <summary>One frame per output pixel: the padded input with the window outlined, and the output with that pixel outlined.</summary>
+    public static IReadOnlyList<Figure> Relationship6Frames()
+    {
+        var y = Relationship6Output();
+        var frames = new List<Figure>();
+        for (int i = 0; i < Rel6Out; i++)
+            for (int j = 0; j < Rel6Out; j++)
+            {
+                var f = new Figure("03-padding-strides-frame", "i 5, k 3, s 2, p 1: o = 3");
+                AddRelationship6Pair(f, y, i, j);
+                frames.Add(f);
+            }
+        return frames;
+    }
+
+    private static void AddRelationship6Pair(Figure f, float[] y, int i, int j)
+    {
+        int n = Rel6In + 2;
+        var padded = new double[n, n];
+        for (int r = 0; r < Rel6In; r++)
+            for (int c = 0; c < Rel6In; c++) padded[r + 1, c + 1] = r * Rel6In + c + 1;
+        var input = new GridPanel
+        {
+            Title = Inv.S($"window ({i},{j})"),
+            Cell = 24,
+            Values = padded,
+            Fill = (r, c) => r == 0 || c == 0 || r == n - 1 || c == n - 1 ? Palette.Padding : Palette.White,
+        };
+        input.Boxes.Add((2 * i, 2 * j, 3, 3, Palette.Window));
+        f.Place(input);
+        var outVals = new double[Rel6Out, Rel6Out];
+        for (int r = 0; r < Rel6Out; r++)
+            for (int c = 0; c < Rel6Out; c++) outVals[r, c] = y[r * Rel6Out + c];
+        var output = new GridPanel { Title = "output", Cell = 32, Values = outVals, Colour = v => Palette.Heat(v, 9 * Rel6In * Rel6In) };
+        output.Outlines.Add((i, j, Palette.Window));
+        f.Place(output);
+    }
+
+    /// <summary>The figures: the relationship-6 frames (PNG grid and animated GIF) and the window coverage heat maps.</summary>
+    public static IEnumerable<IFigureFile> Figures()
+    {
+        var y = Relationship6Output();
+        var grid = new Figure("03-padding-strides", "Same padding, stride 2: i 5, k 3, s 2, p 1 (gray = zero padding)");
+        for (int i = 0; i < Rel6Out; i++)
+        {
+            for (int j = 0; j < Rel6Out; j++) AddRelationship6Pair(grid, y, i, j);
+            grid.NewRow();
+        }
+        yield return grid;
+        yield return new Animation("03-padding-strides", Relationship6Frames(), 80);
+
+        var cov = new Figure("03-coverage", "How many windows read each input pixel (k 3, valid)");
+        foreach (var (title, h, w, s) in CoverageCases)
+        {
+            var counts = Coverage(h, w, (3, 3), s, Padding.Valid);
+            var v = new double[h, w];
+            for (int r = 0; r < h; r++)
+                for (int c = 0; c < w; c++) v[r, c] = counts[r * w + c];
+            cov.Place(new GridPanel { Title = title, Cell = 28, Values = v, Colour = x => Palette.Heat(x, 9) });
+        }
+        yield return cov;
+    }
+
+    /// <summary>The coverage maps of the lesson: title, input height and width, strides.</summary>
+    public static readonly (string Title, int H, int W, (int H, int W) S)[] CoverageCases =
+    [
+        ("7×10, strides (2, 3)", 7, 10, (2, 3)),
+        ("6×6, stride 3", 6, 6, (3, 3)),
+        ("6×6, stride 1", 6, 6, (1, 1)),
+    ];
+
     public static void Write(Page p)
     {
         p.Line("Output size of one spatial axis, as TensorFlow/Keras compute it (in = input, k = kernel,");
@@ -132,6 +213,14 @@ internal static class PaddingStrideLesson
         p.Line($"    valid: rows floor((7-3)/2)+1 = {ValidOut(7, 3, 2)}, columns floor((10-3)/3)+1 = {ValidOut(10, 3, 3)}  library output {Page.Shape(strided.OutputShape!)}");
         p.Line($"    same:  rows ceil(7/2) = {SameOut(7, 2)}, columns ceil(10/3) = {SameOut(10, 3)}              library output {Page.Shape(stridedSame.OutputShape!)}");
         p.Line();
+        var rel6 = Relationship6Output();
+        p.Line($"Relationship 6 run by the library: Conv2D(1, 3, strides=2, same) on the {Rel6In}×{Rel6In} input 1 … {Rel6In * Rel6In},");
+        p.Line($"all nine weights 1. padTotal = {SamePadTotal(Rel6In, 3, 2)}, so p = 1 zero per side; output (None, {Rel6Out}, {Rel6Out}, 1), window (i, j)");
+        p.Line("covers input rows 2i - 1 … 2i + 1 and columns 2j - 1 … 2j + 1 (row and column -1 are zeros):");
+        p.Line();
+        p.Grid(Rel6Out, Rel6Out, (r, c) => Page.Num(rel6[r * Rel6Out + c]));
+        p.Line();
+
         var cov = Coverage(7, 10, (3, 3), (2, 3), Padding.Valid);
         p.Line("How many valid windows cover each input pixel (from the library's backward pass):");
         p.Line();
