@@ -187,4 +187,46 @@ public sealed class WalkthroughFigureTests : IDisposable
         Assert.Equal(Palette.Heat(9, 9), cov.Panels[2].CellColour(2, 2));
         Assert.Equal(Palette.White, cov.Panels[0].CellColour(0, 9));   // column 9 is never read
     }
+
+    [Fact]
+    public void Walkthrough_5_figure_keeps_each_blocks_maximum_as_printed()
+    {
+        string text = Lessons.Render(5);
+        var lines = text.Split('\n');
+        var fig = (Figure)Assert.Single(Lessons.Figures(5));
+        Assert.Equal(7, fig.Panels.Count);
+        for (int k = 0; k < 3; k++)
+        {
+            var conv = fig.Panels[2 * k];
+            var pooled = fig.Panels[2 * k + 1];
+            int at = Array.FindIndex(lines, l => l.StartsWith($"  channel {k} (", StringComparison.Ordinal));
+            var pooledRows = new List<int[]>();
+            for (int r = 0; r < 6; r++)
+            {
+                var nums = lines[at + 1 + r].Replace("max →", " ", StringComparison.Ordinal)
+                    .Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+                for (int c = 0; c < 6; c++) Assert.Equal(nums[c], conv.Values[r, c]);
+                if (nums.Length > 6) pooledRows.Add(nums[6..]);
+            }
+            AssertPanelEquals([.. pooledRows], pooled);
+            Assert.Equal(9, conv.Boxes.Count);
+            Assert.Equal(9, conv.Outlines.Count);
+            foreach (var (r, c, colour) in conv.Outlines)
+            {
+                Assert.Equal(Palette.Highlight, colour);
+                Assert.Equal(pooled.Values[r / 2, c / 2], conv.Values[r, c]);
+                for (int i = 0; i < 2; i++)
+                    for (int j = 0; j < 2; j++) Assert.True(conv.Values[r / 2 * 2 + i, c / 2 * 2 + j] <= conv.Values[r, c]);
+            }
+        }
+        int avgAt = Array.FindIndex(lines, l => l.StartsWith("AveragePooling2D(2) of channel 2", StringComparison.Ordinal));
+        var average = fig.Panels[6];
+        for (int r = 0; r < 3; r++)
+        {
+            var nums = lines[avgAt + 2 + r].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+            for (int c = 0; c < 3; c++) Assert.Equal(nums[c], average.Values[r, c]);
+        }
+        Assert.Equal(8.5, average.Values[0, 0]);
+        Assert.Equal(Palette.Signed(22, 22), fig.Panels[5].CellColour(1, 1));
+    }
 }

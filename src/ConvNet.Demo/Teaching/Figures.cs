@@ -65,8 +65,8 @@ internal sealed class GridPanel
             }
         for (int r = 0; r <= Rows; r++) g.Fill(X, Y + r * Cell, Cols * Cell + 1, 1, Palette.Line);
         for (int c = 0; c <= Cols; c++) g.Fill(X + c * Cell, Y, 1, Rows * Cell + 1, Palette.Line);
-        foreach (var (r, c, colour) in Outlines) g.Frame(X + c * Cell, Y + r * Cell, Cell + 1, Cell + 1, colour, 3);
         foreach (var (r, c, rows, cols, colour) in Boxes) g.Frame(X + c * Cell, Y + r * Cell, cols * Cell + 1, rows * Cell + 1, colour, 3);
+        foreach (var (r, c, colour) in Outlines) g.Frame(X + c * Cell, Y + r * Cell, Cell + 1, Cell + 1, colour, 3);
     }
 }
 
@@ -88,7 +88,7 @@ internal sealed class Figure(string name, string title) : IFigureFile
     /// <summary>The grids, in placement order.</summary>
     public List<GridPanel> Panels { get; } = [];
     /// <summary>Canvas width and height, grown by <see cref="Place"/>.</summary>
-    public int Width { get; private set; } = 2 * Margin + Canvas.TextWidth(title, 2);
+    public int Width { get; private set; } = 2 * Margin + Canvas.TextWidth(title, 3);
     public int Height { get; private set; }
 
     /// <summary>Places a panel to the right of the previous one and returns it.</summary>

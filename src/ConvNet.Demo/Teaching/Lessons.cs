@@ -31,6 +31,7 @@ public static class Lessons
         {
             1 => [.. YellowDetectorLesson.Figures()],
             3 => [.. PaddingStrideLesson.Figures()],
+            5 => [.. PoolingLesson.Figures()],
             _ => [],
         };
     }
