@@ -229,4 +229,53 @@ public sealed class WalkthroughFigureTests : IDisposable
         Assert.Equal(8.5, average.Values[0, 0]);
         Assert.Equal(Palette.Signed(22, 22), fig.Panels[5].CellColour(1, 1));
     }
+
+    [Fact]
+    public void Walkthrough_6_figures_touch_the_right_pixels_and_show_the_library_gradient()
+    {
+        string text = Lessons.Render(6);
+        var figs = Lessons.Figures(6).Cast<Figure>().ToArray();
+        var w = figs[0];
+        Assert.Equal(7, w.Panels.Count);
+        for (int u = 0; u < 2; u++)
+            for (int v = 0; v < 2; v++)
+            {
+                var panel = w.Panels[3 + 2 * u + v];
+                var box = panel.Boxes.Single();
+                Assert.Equal((u, v, 2, 2), (box.R, box.C, box.Rows, box.Cols));
+                int sum = 0;
+                for (int r = 0; r < 3; r++)
+                    for (int c = 0; c < 3; c++)
+                    {
+                        bool touched = r - u is 0 or 1 && c - v is 0 or 1;
+                        Assert.Equal(touched, panel.CellColour(r, c) != Palette.Padding);
+                        if (!touched) continue;
+                        int g = BackpropLesson.G[r - u][c - v];
+                        Assert.Equal(Palette.Signed(g, 3), panel.CellColour(r, c));
+                        sum += (int)panel.Values[r, c] * g;
+                    }
+                // The title's gradient is the table's "by hand" and Kernel.Grad column.
+                Assert.EndsWith($"dL/dw = {sum}", panel.Title, StringComparison.Ordinal);
+                Assert.Matches($@"\n    w\[{u},{v}\]\s+{sum}\s+{sum}\s+", text);
+            }
+
+        var t = figs[1];
+        var printed = GridAfter(text, "    Conv2D(1, 3, valid) with rot180(w) on it", 5);
+        var dx = t.Panels[2];
+        for (int r = 0; r < 5; r++)
+            for (int c = 0; c < 5; c++) Assert.Equal(printed[r][5 + c], dx.Values[r, c]);
+        var input = t.Panels[0];
+        var rot = t.Panels[1];
+        var window = input.Boxes.Single();
+        var outline = dx.Outlines.Single();
+        Assert.Equal((window.R, window.C), (outline.R, outline.C));
+        double acc = 0;
+        for (int u = 0; u < 3; u++)
+            for (int v = 0; v < 3; v++) acc += input.Values[window.R + u, window.C + v] * rot.Values[u, v];
+        Assert.Equal(dx.Values[outline.R, outline.C], acc);
+        Assert.Equal(8, acc);
+        Assert.Equal(Palette.White, input.CellColour(2, 3));      // an inserted zero
+        Assert.Equal(Palette.Padding, input.CellColour(0, 0));    // padding
+        Assert.Equal(Palette.Signed(3, 3), input.CellColour(4, 4));
+    }
 }

@@ -145,6 +145,85 @@ internal static class BackpropLesson
         WriteStrided(p);
     }
 
+    private static double[,] ToGrid(int[][] a)
+    {
+        var v = new double[a.Length, a[0].Length];
+        for (int r = 0; r < a.Length; r++)
+            for (int c = 0; c < a[0].Length; c++) v[r, c] = a[r][c];
+        return v;
+    }
+
+    /// <summary>
+    /// Figure 1: for each weight w[u,v], the four input pixels it multiplies (coloured by the g they meet) and its gradient.
+    /// Figure 2: the stride-2 input gradient as a transposed convolution, one window shown.
+    /// </summary>
+    public static IEnumerable<Figure> Figures()
+    {
+        var fig = new Figure("06-weight-gradients", "Which input pixels each weight touches: dL/dw[u,v] = sum of x·g over them");
+        fig.Place(new GridPanel { Title = "x", Cell = 40, Values = ToGrid(X), Colour = _ => Palette.White });
+        fig.Place(new GridPanel { Title = "w", Cell = 40, Values = ToGrid(W), Colour = v => Palette.Signed(v, 3) });
+        fig.Place(new GridPanel { Title = "g = dL/dy", Cell = 40, Values = ToGrid(G), Colour = v => Palette.Signed(v, 3) });
+        fig.NewRow();
+        for (int u = 0; u < 2; u++)
+            for (int v = 0; v < 2; v++)
+            {
+                int grad = 0;
+                for (int i = 0; i < 2; i++)
+                    for (int j = 0; j < 2; j++) grad += X[i + u][j + v] * G[i][j];
+                int uu = u, vv = v;
+                var panel = new GridPanel
+                {
+                    Title = Inv.S($"w[{u},{v}]: dL/dw = {grad}"),
+                    Cell = 40,
+                    Values = ToGrid(X),
+                    Fill = (r, c) => r - uu is 0 or 1 && c - vv is 0 or 1 ? Palette.Signed(G[r - uu][c - vv], 3) : Palette.Padding,
+                    Label = (r, c) => r - uu is 0 or 1 && c - vv is 0 or 1 ? Inv.S($"{X[r][c]}·{Page.Factor(G[r - uu][c - vv])}") : X[r][c].ToString(System.Globalization.CultureInfo.InvariantCulture),
+                };
+                panel.Boxes.Add((u, v, 2, 2, Palette.Window));
+                fig.Place(panel);
+            }
+        yield return fig;
+
+        int k = W3.Length;
+        var padded = Pad(Dilate(G, Stride - 1), k - 1);
+        var dx = StridedLibraryDx();
+        var t = new Figure("06-transposed-convolution", "Stride 2: dL/dx = rot180(w) slid over g dilated (1 zero between) and padded (2 zeros)");
+        var input = new GridPanel
+        {
+            Title = "g dilated and padded",
+            Cell = 32,
+            Values = ToGrid(padded),
+            Fill = (r, c) => DilatedCell(r, c, k) switch
+            {
+                DilatedKind.Entry => Palette.Signed(padded[r][c], 3),
+                DilatedKind.Inserted => Palette.White,
+                _ => Palette.Padding,
+            },
+        };
+        input.Boxes.Add((2, 2, k, k, Palette.Window));
+        t.Place(input);
+        t.Place(new GridPanel { Title = "rot180(w)", Cell = 32, Values = ToGrid(Rot180(W3)), Colour = v => Palette.Signed(v, 3) });
+        var dxv = new double[StridedInput, StridedInput];
+        for (int r = 0; r < StridedInput; r++)
+            for (int c = 0; c < StridedInput; c++) dxv[r, c] = dx[r * StridedInput + c];
+        var output = new GridPanel { Title = "dL/dx (Conv2D.Backward)", Cell = 32, Values = dxv, Colour = v => Palette.Signed(v, 8) };
+        output.Outlines.Add((2, 2, Palette.Window));
+        t.Place(output);
+        yield return t;
+    }
+
+    /// <summary>What a cell of the dilated and padded g holds: an entry of g, an inserted zero, or padding.</summary>
+    public enum DilatedKind { Entry, Inserted, Padding }
+
+    /// <summary>Classifies cell (r, c) of <c>Pad(Dilate(G, Stride - 1), k - 1)</c>.</summary>
+    public static DilatedKind DilatedCell(int r, int c, int k)
+    {
+        int span = Stride * (G.Length - 1);
+        int dr = r - (k - 1), dc = c - (k - 1);
+        if (dr < 0 || dc < 0 || dr > span || dc > span) return DilatedKind.Padding;
+        return dr % Stride == 0 && dc % Stride == 0 ? DilatedKind.Entry : DilatedKind.Inserted;
+    }
+
     /// <summary>The kernel turned by 180°: r[u][v] = w[k-1-u][k-1-v].</summary>
     public static int[][] Rot180(int[][] w) =>
         Enumerable.Range(0, w.Length).Select(u => Enumerable.Range(0, w[0].Length).Select(v => w[w.Length - 1 - u][w[0].Length - 1 - v]).ToArray()).ToArray();

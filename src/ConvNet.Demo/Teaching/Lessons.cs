@@ -32,6 +32,7 @@ public static class Lessons
             1 => [.. YellowDetectorLesson.Figures()],
             3 => [.. PaddingStrideLesson.Figures()],
             5 => [.. PoolingLesson.Figures()],
+            6 => [.. BackpropLesson.Figures()],
             _ => [],
         };
     }
