@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using ConvNet.Demo.Teaching;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -277,5 +278,41 @@ public sealed class WalkthroughFigureTests : IDisposable
         Assert.Equal(Palette.White, input.CellColour(2, 3));      // an inserted zero
         Assert.Equal(Palette.Padding, input.CellColour(0, 0));    // padding
         Assert.Equal(Palette.Signed(3, 3), input.CellColour(4, 4));
+    }
+
+    [Fact]
+    public void Walkthrough_7_block_diagrams_match_the_summaries()
+    {
+        string text = Lessons.Render(7);
+        var fig = (Figure)Assert.Single(Lessons.Figures(7));
+        using var img = fig.Render();
+        var models = new[] { ArchitecturesLesson.LeNet5(), ArchitecturesLesson.AlexNet() };
+        Assert.Equal(models.Sum(m => m.Layers.Count(l => l is not Input) + 1), fig.Blocks.Count);
+        int at = 0;
+        foreach (var model in models)
+        {
+            long total = model.CountParams();
+            Assert.EndsWith($"{total:N0} params", fig.Blocks[at++].Line2, StringComparison.Ordinal);
+            foreach (var l in model.Layers.Where(l => l is not Input))
+            {
+                var b = fig.Blocks[at++];
+                Assert.StartsWith(l.Name + ":", b.Line1, StringComparison.Ordinal);
+                // The summary row of this layer shows the same shape and parameter count as the block.
+                string shape = "(None, " + string.Join(", ", l.OutputShape!) + ")";
+                Assert.Matches($@"│ {Regex.Escape(l.Name)} \({l.TypeName}\)\s+│ {Regex.Escape(shape)}\s+│\s+{Regex.Escape(l.ParamCount.ToString("N0", CultureInfo.InvariantCulture))} │", text);
+                Assert.Equal($"{string.Join("×", l.OutputShape!)}   {l.ParamCount.ToString("N0", CultureInfo.InvariantCulture)} params", b.Line2);
+                Assert.Equal(ArchitecturesLesson.BlockColour(l), img[b.Probe.X, b.Probe.Y]);
+                Assert.Equal((int)Math.Round((double)l.ParamCount / total * (b.Width - 6)), b.BarPixels);
+                int dark = 0;
+                for (int x = b.X + 3; x < b.X + b.Width - 3; x++)
+                    if (img[x, b.Y + b.Height - 5] == Palette.Ink) dark++;
+                Assert.Equal(b.BarPixels, dark);
+            }
+        }
+        // AlexNet's three Dense layers: 94.0 % of the parameters, as the lesson prints.
+        int alexBlocks = models[1].Layers.Count(l => l is not Input) + 1;
+        double dense = fig.Blocks.Skip(fig.Blocks.Count - alexBlocks).Where(b => b.Line1.Contains(": dense", StringComparison.Ordinal)).Sum(b => b.Bar);
+        Assert.Equal(3, fig.Blocks.Skip(fig.Blocks.Count - alexBlocks).Count(b => b.Line1.Contains(": dense", StringComparison.Ordinal)));
+        Assert.Contains($"({100 * dense:F1}%)", text, StringComparison.Ordinal);
     }
 }

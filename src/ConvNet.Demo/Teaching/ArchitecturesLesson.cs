@@ -39,6 +39,46 @@ internal static class ArchitecturesLesson
         }
     }
 
+    /// <summary>Fill colour of a layer type in the block diagrams.</summary>
+    public static SixLabors.ImageSharp.PixelFormats.Rgb24 BlockColour(Layer l) => l switch
+    {
+        Conv2D => new(120, 170, 230),
+        AveragePooling2D or MaxPooling2D => new(150, 210, 150),
+        Dense => new(245, 190, 110),
+        _ => new(220, 220, 220),
+    };
+
+    /// <summary>The first line of a layer's block: what it does.</summary>
+    public static string BlockTitle(Layer l) => l switch
+    {
+        Conv2D c => Inv.S($"{l.Name}: conv {c.KernelSize.Height}×{c.KernelSize.Width}{(c.Strides.Height > 1 ? Inv.S($" stride {c.Strides.Height}") : "")}{(c.Padding == Padding.Same ? " same" : "")}, {c.Filters} filters{Act(c.Activation)}"),
+        Pooling2D p => Inv.S($"{l.Name}: {(l is MaxPooling2D ? "max" : "average")} pool {p.PoolSize.Height}×{p.PoolSize.Width} stride {p.Strides.Height}"),
+        Dense d => Inv.S($"{l.Name}: dense {d.Units}{Act(d.Activation)}"),
+        _ => Inv.S($"{l.Name}: {l.TypeName}"),
+    };
+
+    private static string Act(Activation a) => a == Activation.None ? "" : ", " + a.ToString().ToLowerInvariant();
+
+    /// <summary>The layers drawn as blocks: those the summary lists (not the Input).</summary>
+    public static IEnumerable<Layer> DiagramLayers(Sequential model) => model.Layers.Where(l => l is not Input);
+
+    /// <summary>The second line: output shape and parameter count, as in the summary.</summary>
+    public static string BlockShape(Layer l) => Inv.S($"{string.Join("×", l.OutputShape!)}   {Page.Thousands(l.ParamCount)} params");
+
+    /// <summary>Block diagrams of LeNet-5 and AlexNet: one box per layer, the bar is the layer's share of the model's parameters.</summary>
+    public static IEnumerable<Figure> Figures()
+    {
+        var fig = new Figure("07-architectures", "LeNet-5 and AlexNet, layer by layer (bar = share of parameters)");
+        foreach (var (model, input) in new[] { (LeNet5(), "input 32×32×1"), (AlexNet(), "input 227×227×3") })
+        {
+            long total = model.CountParams();
+            fig.Stack(new TextBox { Fill = Palette.White, Line1 = Inv.S($"{model.Name}: {input}"), Line2 = Inv.S($"{Page.Thousands(total)} params"), Width = 520, Height = 44 }, newColumn: true);
+            foreach (var l in DiagramLayers(model))
+                fig.Stack(new TextBox { Fill = BlockColour(l), Line1 = BlockTitle(l), Line2 = BlockShape(l), Bar = (double)l.ParamCount / total, Width = 520, Height = 44 });
+        }
+        yield return fig;
+    }
+
     /// <summary>LeNet-5's trainable parameters as published (LeCun et al. 1998, section II.B): layer, arithmetic, count.</summary>
     public static readonly (string Layer, string Arithmetic, long Count)[] PublishedLeNet5 =
     [

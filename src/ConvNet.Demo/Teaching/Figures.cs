@@ -70,6 +70,35 @@ internal sealed class GridPanel
     }
 }
 
+/// <summary>A box with a fill, up to two lines of text and an optional bar (e.g. a share of the parameters).</summary>
+internal sealed class TextBox
+{
+    public int X { get; set; }
+    public int Y { get; set; }
+    public int Width { get; init; } = 420;
+    public int Height { get; init; } = 40;
+    public required Rgb24 Fill { get; init; }
+    public required string Line1 { get; init; }
+    public string Line2 { get; init; } = "";
+    /// <summary>Length of a dark bar along the bottom edge, 0 to 1 of the width.</summary>
+    public double Bar { get; init; }
+
+    /// <summary>A pixel inside the box that no text, frame or bar covers.</summary>
+    public (int X, int Y) Probe => (X + 4, Y + 4);
+
+    /// <summary>The bar's length in pixels (the bar is 3 pixels high, just inside the bottom frame).</summary>
+    public int BarPixels => (int)Math.Round(Bar * (Width - 6));
+
+    internal void Draw(Canvas g)
+    {
+        g.Fill(X, Y, Width, Height, Fill);
+        g.Frame(X, Y, Width, Height, Palette.Ink, 2);
+        g.Text(X + 8, Y + 7, Line1, Palette.TextOn(Fill), 2);
+        if (Line2.Length > 0) g.Text(X + 8, Y + 21, Line2, Palette.TextOn(Fill), 2);
+        if (BarPixels > 0) g.Fill(X + 3, Y + Height - 6, BarPixels, 3, Palette.Ink);
+    }
+}
+
 /// <summary>One PNG figure: grid panels plus free text and boxes, drawn on white.</summary>
 internal sealed class Figure(string name, string title) : IFigureFile
 {
@@ -125,6 +154,31 @@ internal sealed class Figure(string name, string title) : IFigureFile
         return (x, y);
     }
 
+    /// <summary>Labelled boxes (block diagrams), in placement order.</summary>
+    public List<TextBox> Blocks { get; } = [];
+
+    /// <summary>Places a labelled box below the previous one in the current column (starting a column at the current position).</summary>
+    public TextBox Stack(TextBox box, bool newColumn = false)
+    {
+        if (newColumn || _stackX < 0)
+        {
+            _stackX = _x;
+            _stackY = _y;
+            _x += box.Width + Gap;
+        }
+        box.X = _stackX;
+        box.Y = _stackY;
+        _stackY += box.Height + StackGap;
+        Blocks.Add(box);
+        Width = Math.Max(Width, box.X + box.Width + Margin);
+        Height = Math.Max(Height, box.Y + box.Height + Margin);
+        _rowHeight = Math.Max(_rowHeight, _stackY - _y);
+        return box;
+    }
+
+    private int _stackX = -1, _stackY;
+    private const int StackGap = 14;
+
     /// <summary>Free text at a position (drawn after the panels).</summary>
     public void Text(int x, int y, string text, int scale = 2) => _extras.Add(g => g.Text(x, y, text, Palette.Ink, scale));
 
@@ -134,6 +188,17 @@ internal sealed class Figure(string name, string title) : IFigureFile
         var g = new Canvas(Width, Height);
         g.Text(Margin, Margin, Title, Palette.Ink, 3);
         foreach (var p in Panels) p.Draw(g);
+        for (int i = 0; i < Blocks.Count; i++)
+        {
+            var b = Blocks[i];
+            b.Draw(g);
+            if (i + 1 < Blocks.Count && Blocks[i + 1].X == b.X && Blocks[i + 1].Y == b.Y + b.Height + StackGap)
+            {
+                int cx = b.X + 40;
+                g.Fill(cx, b.Y + b.Height, 2, StackGap - 4, Palette.Ink);
+                g.Fill(cx - 3, b.Y + b.Height + StackGap - 5, 8, 2, Palette.Ink);
+            }
+        }
         foreach (var e in _extras) e(g);
         return g.Image;
     }

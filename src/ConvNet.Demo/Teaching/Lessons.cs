@@ -27,12 +27,20 @@ public static class Lessons
     internal static IReadOnlyList<IFigureFile> Figures(int n)
     {
         _ = Title(n);
+        return FigureCache.GetOrAdd(n, BuildFigures);
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, IReadOnlyList<IFigureFile>> FigureCache = new();
+
+    private static IReadOnlyList<IFigureFile> BuildFigures(int n)
+    {
         return n switch
         {
             1 => [.. YellowDetectorLesson.Figures()],
             3 => [.. PaddingStrideLesson.Figures()],
             5 => [.. PoolingLesson.Figures()],
             6 => [.. BackpropLesson.Figures()],
+            7 => [.. ArchitecturesLesson.Figures()],
             _ => [],
         };
     }
