@@ -75,6 +75,7 @@ public sealed class WalkthroughFigureTests : IDisposable
     [Fact]
     public void Walkthrough_figure_folder_holds_only_figures_a_lesson_makes()
     {
+        Assert.All(Lessons.All, l => Assert.NotEmpty(Lessons.Figures(l.Number)));
         var made = Lessons.All.SelectMany(l => Lessons.Figures(l.Number)).Select(f => f.FileName).ToHashSet();
         foreach (var file in Directory.GetFiles(Path.Combine(RepoRoot(), Lessons.FigureFolder)))
             Assert.Contains(Path.GetFileName(file), made);
@@ -314,5 +315,52 @@ public sealed class WalkthroughFigureTests : IDisposable
         double dense = fig.Blocks.Skip(fig.Blocks.Count - alexBlocks).Where(b => b.Line1.Contains(": dense", StringComparison.Ordinal)).Sum(b => b.Bar);
         Assert.Equal(3, fig.Blocks.Skip(fig.Blocks.Count - alexBlocks).Count(b => b.Line1.Contains(": dense", StringComparison.Ordinal)));
         Assert.Contains($"({100 * dense:F1}%)", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Walkthrough_2_figure_products_add_up_to_the_printed_pixel()
+    {
+        string text = Lessons.Render(2);
+        var fig = (Figure)Assert.Single(Lessons.Figures(2));
+        const int r0 = MultichannelLesson.OutRow, c0 = MultichannelLesson.OutCol;
+        int total = 0;
+        for (int ch = 0; ch < 3; ch++)
+        {
+            int baseIndex = ch == 0 ? 0 : 4 + 3 * (ch - 1);
+            var chan = fig.Panels[baseIndex];
+            var slice = fig.Panels[baseIndex + 1];
+            var prods = fig.Panels[baseIndex + 2];
+            var box = chan.Boxes.Single();
+            Assert.Equal((r0, c0, 3, 3), (box.R, box.C, box.Rows, box.Cols));
+            int sum = 0;
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 3; j++)
+                {
+                    Assert.Equal(chan.Values[r0 + i, c0 + j] * slice.Values[i, j], prods.Values[i, j]);
+                    Assert.Equal(MultichannelLesson.Filter[ch][i][j], slice.Values[i, j]);
+                    sum += (int)prods.Values[i, j];
+                }
+            Assert.EndsWith($"sum {sum}", prods.Title, StringComparison.Ordinal);
+            Assert.Contains($"    sum over channel {MultichannelLesson.ChannelNames[ch]} = {sum}\n", text, StringComparison.Ordinal);
+            total += sum;
+        }
+        var output = fig.Panels[3];
+        AssertPanelEquals(GridAfter(text, "Library Conv2D(1, 3, valid)", 3), output);
+        Assert.Equal((r0, c0), (output.Outlines.Single().R, output.Outlines.Single().C));
+        Assert.Equal(total + MultichannelLesson.Bias, output.Values[r0, c0]);
+    }
+
+    [Fact]
+    public void Walkthrough_4_figure_shows_the_printed_output_channels()
+    {
+        string text = Lessons.Render(4);
+        var fig = (Figure)Assert.Single(Lessons.Figures(4));
+        Assert.Equal(5, fig.Panels.Count);
+        for (int ch = 0; ch < 3; ch++)
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 2; c++) Assert.Equal(PointwiseLesson.Pixels[r][c][ch], fig.Panels[ch].Values[r, c]);
+        AssertPanelEquals(GridAfter(text, "  channel 0:", 2), fig.Panels[3]);
+        AssertPanelEquals(GridAfter(text, "  channel 1:", 2), fig.Panels[4]);
+        Assert.Equal("out 0 = 1·c0 + 1·c1 + (-1)·c2 + 0", fig.Panels[3].Title);
     }
 }

@@ -37,7 +37,9 @@ public static class Lessons
         return n switch
         {
             1 => [.. YellowDetectorLesson.Figures()],
+            2 => [.. MultichannelLesson.Figures()],
             3 => [.. PaddingStrideLesson.Figures()],
+            4 => [.. PointwiseLesson.Figures()],
             5 => [.. PoolingLesson.Figures()],
             6 => [.. BackpropLesson.Figures()],
             7 => [.. ArchitecturesLesson.Figures()],
