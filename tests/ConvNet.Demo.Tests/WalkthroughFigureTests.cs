@@ -363,4 +363,33 @@ public sealed class WalkthroughFigureTests : IDisposable
         AssertPanelEquals(GridAfter(text, "  channel 1:", 2), fig.Panels[4]);
         Assert.Equal("out 0 = 1·c0 + 1·c1 + (-1)·c2 + 0", fig.Panels[3].Title);
     }
+
+    [Fact]
+    public void Walkthrough_8_figures_show_the_measured_windows_and_the_summary()
+    {
+        string text = Lessons.Render(8);
+        var figs = Lessons.Figures(8).Cast<Figure>().ToArray();
+        var model = MandarinModelLesson.Model();
+        var blocks = figs[0].Blocks;
+        var layers = ArchitecturesLesson.DiagramLayers(model).ToArray();
+        Assert.Equal(layers.Length + 1, blocks.Count);
+        for (int i = 0; i < layers.Length; i++)
+        {
+            Assert.Equal(ArchitecturesLesson.BlockShape(layers[i]), blocks[i + 1].Line2);
+            Assert.Matches($@"│ {Regex.Escape(layers[i].Name)} \(.*│ \(None, {string.Join(", ", layers[i].OutputShape!)}\)\s+│\s+{layers[i].ParamCount.ToString("N0", CultureInfo.InvariantCulture)} │", text);
+        }
+        var level = figs[1].Panels.Single();
+        // Level 1 is the pooled feature's window, 4 the innermost conv2d's: the cells at level ≥ n form the n-th window.
+        int[] sizes = [22, 18, 8, 3];
+        for (int n = 1; n <= 4; n++)
+        {
+            var cells = Enumerable.Range(0, 80 * 80).Where(i => level.Values[i / 80, i % 80] >= n).ToArray();
+            int rows = cells.Max(i => i / 80) - cells.Min(i => i / 80) + 1, cols = cells.Max(i => i % 80) - cells.Min(i => i % 80) + 1;
+            Assert.Equal((sizes[n - 1], sizes[n - 1]), (rows, cols));
+            Assert.Equal(sizes[n - 1] * sizes[n - 1], cells.Length);
+            Assert.Contains($": {sizes[n - 1]}×{sizes[n - 1]}\n", text, StringComparison.Ordinal);
+        }
+        Assert.Equal(MandarinModelLesson.RfColour(4), level.CellColour(40, 40));
+        Assert.Equal(Palette.Padding, level.CellColour(0, 0));
+    }
 }

@@ -58,8 +58,10 @@ public class WalkthroughTests
             .ToArray();
     }
 
+    public static TheoryData<int> AllLessons() => [.. Lessons.All.Select(l => l.Number)];
+
     [Theory]
-    [InlineData(1)] [InlineData(2)] [InlineData(3)] [InlineData(4)] [InlineData(5)] [InlineData(6)] [InlineData(7)]
+    [MemberData(nameof(AllLessons))]
     public void Walkthrough_page_embeds_exactly_what_the_lesson_prints(int n)
     {
         string expected = Render(n);
@@ -77,7 +79,7 @@ public class WalkthroughTests
     }
 
     [Theory]
-    [InlineData(1)] [InlineData(2)] [InlineData(3)] [InlineData(4)] [InlineData(5)] [InlineData(6)] [InlineData(7)]
+    [MemberData(nameof(AllLessons))]
     public void Walkthrough_page_shows_the_command_and_the_title(int n)
     {
         string md = File.ReadAllText(PagePath(n));
@@ -91,17 +93,17 @@ public class WalkthroughTests
     public void Walkthrough_index_links_every_page()
     {
         string index = File.ReadAllText(Path.Combine(WalkthroughDir, "README.md"));
-        Assert.Equal(Enumerable.Range(1, 7), Lessons.All.Select(l => l.Number));
+        Assert.Equal(Enumerable.Range(1, Lessons.All.Count), Lessons.All.Select(l => l.Number));
         foreach (var (n, _) in Lessons.All)
             Assert.Contains($"({Path.GetFileName(PagePath(n))})", index, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData(0)] [InlineData(8)] [InlineData(-1)]
+    [InlineData(0)] [InlineData(99)] [InlineData(-1)]
     public void Walkthrough_unknown_lesson_is_a_clear_error(int n)
     {
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Lessons.Render(n));
-        Assert.Contains("1 to 7", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"1 to {Lessons.All.Count}", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -478,5 +480,59 @@ public class WalkthroughTests
         Assert.Contains("transposed convolution (Dumoulin & Visin, relationship 12", text, StringComparison.Ordinal);
         Assert.Contains($"= 1·1 + 2·2 + (-1)·0 + 3·1 = {direct[2, 2]}", text, StringComparison.Ordinal);
         Assert.Contains("**transposed convolution**", Prose(6), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Walkthrough_8_mandarin_parameters_shapes_and_receptive_fields()
+    {
+        string text = Render(8);
+        long[] counts = [16 * (3 * 3 * 1 + 1), 32 * (3 * 3 * 16 + 1), 64 * (3 * 3 * 32 + 1), 128 * (10 * 10 * 64 + 1), 57 * (128 + 1)];
+        Assert.Equal(new long[] { 160, 4_640, 18_496, 819_328, 7_353 }, counts);
+        Assert.Equal(849_977, counts.Sum());
+        Assert.Contains(" Total params: 849,977 (3.24 MB)", text, StringComparison.Ordinal);
+        Assert.Contains("    conv2d    16·(3·3·1 + 1) = 16·10 = 160\n", text, StringComparison.Ordinal);
+        Assert.Contains("    dense_1   57·(128 + 1) = 57·129 = 7,353\n", text, StringComparison.Ordinal);
+        Assert.Contains("    total     849,977 parameters · 4 bytes = 3,399,908 B = 3.24 MB", text, StringComparison.Ordinal);
+        Assert.Contains($"({100.0 * 819_328 / 849_977:F1}%)", text, StringComparison.Ordinal);
+        Assert.Contains("    spatial size 80 → 40 → 20 → 10; flatten 10·10·64 = 6,400", text, StringComparison.Ordinal);
+        Assert.Contains("    → 6,400 → 128 → 57", text, StringComparison.Ordinal);
+
+        // Receptive field by the recurrence r += (k - 1)·j, j *= s, over conv(3,1), pool(2,2) ×3: 3, 4, 8, 10, 18, 22.
+        int r = 1, j = 1;
+        var expected = new List<int>();
+        foreach (var (k, st) in new[] { (3, 1), (2, 2), (3, 1), (2, 2), (3, 1), (2, 2) })
+        {
+            r += (k - 1) * j;
+            j *= st;
+            expected.Add(r);
+        }
+        Assert.Equal(new[] { 3, 4, 8, 10, 18, 22 }, expected);
+        Assert.Equal(expected, MandarinModelLesson.ReceptiveFields(MandarinModelLesson.Model()).Select(x => x.R));
+        foreach (var (size, label) in new[] { (3, "conv2d (80×80)"), (8, "conv2d_1 (40×40)"), (18, "conv2d_2 (20×20)"), (22, "max_pooling2d_2 (10×10)") })
+            Assert.Matches($@"\n    {Regex.Escape(label)} unit .* rows\s+\d+\.\.\s*\d+, columns\s+\d+\.\.\s*\d+: {size}×{size}\n", text);
+        foreach (var (layers, _, y, x) in MandarinModelLesson.Probes)
+        {
+            var (top, bottom, left, right) = MandarinModelLesson.MeasuredWindow(layers, y, x);
+            Assert.Equal(bottom - top, right - left);
+        }
+    }
+
+    [Fact]
+    public void Walkthrough_8_batch_pitfall_and_exercises()
+    {
+        string text = Render(8);
+        Assert.Contains("the batch dimension is missing", text, StringComparison.Ordinal);
+        Assert.Contains("X_test[[17]], not X_test[17]", text, StringComparison.Ordinal);
+        Assert.Contains("X_test[[17]] (shape (1, 80, 80, 1)): Predict returns shape (1, 57)", text, StringComparison.Ordinal);
+        var answers = MandarinModelLesson.Exercises().Select(e => e.Answer).ToArray();
+        Assert.Equal(Page.Thousands(32 * (5 * 5 * 16 + 1)), answers[0]);
+        Assert.Equal("36×36", answers[1]);
+        Assert.Equal($"{Page.Thousands(12 * 12 * 64)}, {Page.Thousands(128 * (12 * 12 * 64 + 1))}", answers[2]);
+        long four = 160 + 4_640 + 18_496 + 128 * (9 * 64 + 1) + 128 * (5 * 5 * 128 + 1) + 57 * 129;
+        Assert.Equal(Page.Thousands(four), answers[3]);
+        string md = File.ReadAllText(PagePath(8));
+        foreach (var a in new[] { "**12,832**", "**36**", "**9,216**", "**1,179,776**", "**514,233**" })
+            Assert.Contains(a, md, StringComparison.Ordinal);
+        foreach (var a in answers) Assert.Contains(a, text, StringComparison.Ordinal);
     }
 }

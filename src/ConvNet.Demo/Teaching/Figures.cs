@@ -24,6 +24,8 @@ internal sealed class GridPanel
     public Func<int, int, Rgb24>? Fill { get; init; }
     /// <summary>Colour of a value (used when <see cref="Fill"/> is null).</summary>
     public Func<double, Rgb24> Colour { get; init; } = v => Palette.White;
+    /// <summary>Whether to draw the 1-pixel lines between cells.</summary>
+    public bool GridLines { get; init; } = true;
     /// <summary>Whether to write each value in its cell.</summary>
     public bool ShowNumbers { get; init; } = true;
     /// <summary>Cells outlined in a colour: (row, column, colour).</summary>
@@ -41,8 +43,9 @@ internal sealed class GridPanel
     /// <summary>The fill colour of cell (r, c).</summary>
     public Rgb24 CellColour(int r, int c) => Fill?.Invoke(r, c) ?? Colour(Values[r, c]);
 
-    /// <summary>A pixel inside cell (r, c) that no line, outline or number covers: 3 pixels in from its top-left corner.</summary>
-    public (int X, int Y) Probe(int r, int c) => (X + c * Cell + 4, Y + r * Cell + 4);
+    /// <summary>A pixel inside cell (r, c) that no line, outline or number covers: 4 pixels in from its top-left corner
+    /// (the cell's last pixel when cells are smaller than 6).</summary>
+    public (int X, int Y) Probe(int r, int c) => (X + c * Cell + Math.Min(4, Cell - 1), Y + r * Cell + Math.Min(4, Cell - 1));
 
     /// <summary>The text written in cell (r, c).</summary>
     public string Text(int r, int c) => Label?.Invoke(r, c) ?? Page.Num((float)Values[r, c]);
@@ -63,8 +66,11 @@ internal sealed class GridPanel
                 string t = Text(r, c);
                 g.Text(X + c * Cell + (Cell - Canvas.TextWidth(t, scale)) / 2 + 1, Y + r * Cell + (Cell - 5 * scale) / 2 + 1, t, Palette.TextOn(fill), scale);
             }
-        for (int r = 0; r <= Rows; r++) g.Fill(X, Y + r * Cell, Cols * Cell + 1, 1, Palette.Line);
-        for (int c = 0; c <= Cols; c++) g.Fill(X + c * Cell, Y, 1, Rows * Cell + 1, Palette.Line);
+        if (GridLines)
+        {
+            for (int r = 0; r <= Rows; r++) g.Fill(X, Y + r * Cell, Cols * Cell + 1, 1, Palette.Line);
+            for (int c = 0; c <= Cols; c++) g.Fill(X + c * Cell, Y, 1, Rows * Cell + 1, Palette.Line);
+        }
         foreach (var (r, c, rows, cols, colour) in Boxes) g.Frame(X + c * Cell, Y + r * Cell, cols * Cell + 1, rows * Cell + 1, colour, 3);
         foreach (var (r, c, colour) in Outlines) g.Frame(X + c * Cell, Y + r * Cell, Cell + 1, Cell + 1, colour, 3);
     }

@@ -1,7 +1,7 @@
 namespace ConvNet.Demo.Teaching;
 
 /// <summary>
-/// The seven walkthrough lessons (docs/walkthroughs/0N-….md). Each lesson builds tiny tensors with
+/// The walkthrough lessons (docs/walkthroughs/0N-….md). Each lesson builds tiny tensors with
 /// hand-set weights, runs them through the real ConvNet layers and prints the numbers as plain text.
 /// The output is deterministic and culture-invariant; the walkthrough pages embed it verbatim.
 /// </summary>
@@ -17,6 +17,7 @@ public static class Lessons
         (5, "Pooling"),
         (6, "Backpropagation through one convolution"),
         (7, "Classic architectures: LeNet-5 and AlexNet"),
+        (8, "The lecture's Mandarin model, layer by layer"),
     ];
 
     /// <summary>The title of lesson <paramref name="n"/>.</summary>
@@ -43,6 +44,7 @@ public static class Lessons
             5 => [.. PoolingLesson.Figures()],
             6 => [.. BackpropLesson.Figures()],
             7 => [.. ArchitecturesLesson.Figures()],
+            8 => [.. MandarinModelLesson.Figures()],
             _ => [],
         };
     }
@@ -50,7 +52,7 @@ public static class Lessons
     /// <summary>Where the walkthrough pages expect the figures, relative to the repository root.</summary>
     public const string FigureFolder = "docs/images/walkthroughs";
 
-    /// <summary>The text of lesson <paramref name="n"/> (1–7), lines separated by '\n', ending with '\n'.</summary>
+    /// <summary>The text of lesson <paramref name="n"/> (1 to <see cref="All"/>.Count), lines separated by '\n', ending with '\n'.</summary>
     public static string Render(int n)
     {
         var page = new Page();
@@ -66,6 +68,7 @@ public static class Lessons
             case 5: PoolingLesson.Write(page); break;
             case 6: BackpropLesson.Write(page); break;
             case 7: ArchitecturesLesson.Write(page); break;
+            case 8: MandarinModelLesson.Write(page); break;
         }
         return page.ToString();
     }
