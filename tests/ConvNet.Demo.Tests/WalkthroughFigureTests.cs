@@ -392,4 +392,40 @@ public sealed class WalkthroughFigureTests : IDisposable
         Assert.Equal(MandarinModelLesson.RfColour(4), level.CellColour(40, 40));
         Assert.Equal(Palette.Padding, level.CellColour(0, 0));
     }
+
+    [Fact]
+    public void Walkthrough_9_figure_bars_are_the_losses_and_the_kernel_is_the_learned_one()
+    {
+        var fig = (Figure)Assert.Single(Lessons.Figures(9));
+        using var img = fig.Render();
+        Assert.Equal(2, fig.Charts.Count);
+        for (int run = 0; run < 2; run++)
+        {
+            var chart = fig.Charts[run];
+            var t = LearningFilterLesson.Learn(run);
+            Assert.Equal(t.Loss.Select(v => (double)v), chart.Values);
+            for (int i = 0; i < chart.Values.Length; i++)
+            {
+                int expected = (int)Math.Round(chart.Height * Math.Clamp((Math.Log10(t.Loss[i]) + 4) / 6, 0, 1));
+                Assert.Equal(expected, chart.BarPixels(i));
+                int filled = 0;
+                for (int y = chart.Baseline - 1; y >= chart.Y && img[chart.BarColumn(i), y] == chart.Colour; y--) filled++;
+                Assert.Equal(expected, filled);
+            }
+        }
+        var learned = fig.Panels[1];
+        var t3 = LearningFilterLesson.Learn(1);
+        string text = Lessons.Render(9);
+        var lines = text.Split('\n');
+        int at = Array.FindIndex(lines, l => l.StartsWith("    kernel after 100 steps", StringComparison.Ordinal));
+        for (int r = 0; r < 3; r++)
+        {
+            var printed = lines[at + 1 + r].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            for (int c = 0; c < 3; c++)
+            {
+                Assert.Equal(printed[c], learned.Text(r, c));
+                Assert.Equal(Math.Round(t3.Kernels[^1][r * 3 + c], 3), learned.Values[r, c]);
+            }
+        }
+    }
 }

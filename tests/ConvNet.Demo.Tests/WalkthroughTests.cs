@@ -535,4 +535,38 @@ public class WalkthroughTests
             Assert.Contains(a, md, StringComparison.Ordinal);
         foreach (var a in answers) Assert.Contains(a, text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Walkthrough_9_loss_follows_the_closed_form_and_the_filters_are_recovered()
+    {
+        string text = Render(9);
+        // 1×2 run: w = (a, -a), L = 12·(1 - a)², the error 1 - a shrinks by 1 - 12·lr per step.
+        var t = LearningFilterLesson.Learn(0);
+        Assert.Equal(new[] { -12f, 12f }, t.FirstGradient);
+        for (int n = 0; n <= 10; n++)
+        {
+            double a = 1 - Math.Pow(0.64, n);
+            Assert.Equal(12 * Math.Pow(0.4096, n), t.Loss[n], 4);
+            Assert.Equal(a, t.Kernels[n][0], 4);
+            Assert.Equal(-a, t.Kernels[n][1], 4);
+            string row = FormattableString.Invariant($"    {n,4} {12 * Math.Pow(0.4096, n),9:0.0000}   [{a:0.0000}, {-a:0.0000}]\n");
+            Assert.Contains(row.Replace("-0.0000", "0.0000", StringComparison.Ordinal), text.Replace("-0.0000", "0.0000", StringComparison.Ordinal), StringComparison.Ordinal);
+        }
+        // 3×3 run: ends within 0.004 of the Prewitt kernel.
+        var t3 = LearningFilterLesson.Learn(1);
+        Assert.True(LearningFilterLesson.MaxError(t3.Kernels[^1], LearningFilterLesson.TrueKernels[1]) < 0.004f);
+        Assert.True(t3.Loss[^1] < 2e-4f);
+        for (int i = 1; i < t3.Loss.Length; i++) Assert.True(t3.Loss[i] < t3.Loss[i - 1]);
+        Assert.Contains("    kernel after 100 steps (true: 1 0 -1 in every row):", text, StringComparison.Ordinal);
+        // Exercises, by the closed form where there is one.
+        var answers = LearningFilterLesson.Exercises().Select(e => e.Answer).ToArray();
+        Assert.Equal((12 * Math.Pow(2.6, 20)).ToString("0.####E+0", CultureInfo.InvariantCulture), answers[0]);
+        Assert.Equal((12 * Math.Pow(0.88, 20)).ToString("0.0000", CultureInfo.InvariantCulture), answers[1]);
+        Assert.Equal("6", answers[2]);
+        Assert.Equal(6, (int)Math.Ceiling(Math.Log(120) / Math.Log(1 / 0.4096)));
+        Assert.True(double.Parse(answers[3], CultureInfo.InvariantCulture) > 1e20);
+        foreach (var a in answers) Assert.Contains(a, text, StringComparison.Ordinal);
+        string md = File.ReadAllText(PagePath(9));
+        foreach (var a in new[] { "**2.39·10⁹**", "**0.93**", "**6**", "**3.5·10²⁵**" }) Assert.Contains(a, md, StringComparison.Ordinal);
+    }
 }

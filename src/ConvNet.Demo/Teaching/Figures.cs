@@ -105,6 +105,45 @@ internal sealed class TextBox
     }
 }
 
+/// <summary>A bar chart: one bar per value, height from <see cref="Scale"/> (0 to 1 of <see cref="Height"/>), labels under some bars.</summary>
+internal sealed class BarChart
+{
+    public string Title { get; init; } = "";
+    public required double[] Values { get; init; }
+    /// <summary>Maps a value to a height fraction 0–1 (clamped).</summary>
+    public required Func<double, double> Scale { get; init; }
+    /// <summary>Text under bar i, or null.</summary>
+    public Func<int, string?> Label { get; init; } = _ => null;
+    public int BarWidth { get; init; } = 6;
+    public int Height { get; init; } = 160;
+    public Rgb24 Colour { get; init; } = Palette.Window;
+    public int X { get; set; }
+    public int Y { get; set; }
+    public int Width => Values.Length * (BarWidth + 2) + 2;
+
+    /// <summary>Height in pixels of bar i.</summary>
+    public int BarPixels(int i) => (int)Math.Round(Height * Math.Clamp(Scale(Values[i]), 0, 1));
+
+    /// <summary>The pixel column through the middle of bar i.</summary>
+    public int BarColumn(int i) => X + 2 + i * (BarWidth + 2) + BarWidth / 2;
+
+    /// <summary>The pixel row of the chart's baseline (bars grow upwards from the row above it).</summary>
+    public int Baseline => Y + Height;
+
+    internal void Draw(Canvas g)
+    {
+        if (Title.Length > 0) g.Text(X, Y - 16, Title, Palette.Ink, 2);
+        g.Fill(X, Baseline, Width, 1, Palette.Ink);
+        g.Fill(X, Y, 1, Height + 1, Palette.Ink);
+        for (int i = 0; i < Values.Length; i++)
+        {
+            int h = BarPixels(i);
+            g.Fill(X + 2 + i * (BarWidth + 2), Baseline - h, BarWidth, h, Colour);
+            if (Label(i) is { } text) g.Text(BarColumn(i) - Canvas.TextWidth(text, 1) / 2, Baseline + 4, text, Palette.Ink, 1);
+        }
+    }
+}
+
 /// <summary>One PNG figure: grid panels plus free text and boxes, drawn on white.</summary>
 internal sealed class Figure(string name, string title) : IFigureFile
 {
@@ -160,6 +199,23 @@ internal sealed class Figure(string name, string title) : IFigureFile
         return (x, y);
     }
 
+    /// <summary>Bar charts, in placement order.</summary>
+    public List<BarChart> Charts { get; } = [];
+
+    /// <summary>Places a bar chart to the right of the previous element.</summary>
+    public BarChart Place(BarChart chart)
+    {
+        chart.X = _x;
+        chart.Y = _y;
+        Charts.Add(chart);
+        int w = Math.Max(chart.Width, Canvas.TextWidth(chart.Title, 2));
+        _x += w + Gap;
+        _rowHeight = Math.Max(_rowHeight, chart.Height + 12);
+        Width = Math.Max(Width, _x - Gap + Margin);
+        Height = Math.Max(Height, _y + chart.Height + 12 + Margin);
+        return chart;
+    }
+
     /// <summary>Labelled boxes (block diagrams), in placement order.</summary>
     public List<TextBox> Blocks { get; } = [];
 
@@ -194,6 +250,7 @@ internal sealed class Figure(string name, string title) : IFigureFile
         var g = new Canvas(Width, Height);
         g.Text(Margin, Margin, Title, Palette.Ink, 3);
         foreach (var p in Panels) p.Draw(g);
+        foreach (var c in Charts) c.Draw(g);
         for (int i = 0; i < Blocks.Count; i++)
         {
             var b = Blocks[i];

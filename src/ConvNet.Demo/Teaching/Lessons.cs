@@ -18,6 +18,7 @@ public static class Lessons
         (6, "Backpropagation through one convolution"),
         (7, "Classic architectures: LeNet-5 and AlexNet"),
         (8, "The lecture's Mandarin model, layer by layer"),
+        (9, "Learning a filter from data"),
     ];
 
     /// <summary>The title of lesson <paramref name="n"/>.</summary>
@@ -45,6 +46,7 @@ public static class Lessons
             6 => [.. BackpropLesson.Figures()],
             7 => [.. ArchitecturesLesson.Figures()],
             8 => [.. MandarinModelLesson.Figures()],
+            9 => [.. LearningFilterLesson.Figures()],
             _ => [],
         };
     }
@@ -69,6 +71,7 @@ public static class Lessons
             case 6: BackpropLesson.Write(page); break;
             case 7: ArchitecturesLesson.Write(page); break;
             case 8: MandarinModelLesson.Write(page); break;
+            case 9: LearningFilterLesson.Write(page); break;
         }
         return page.ToString();
     }
