@@ -428,4 +428,30 @@ public sealed class WalkthroughFigureTests : IDisposable
             }
         }
     }
+
+    [Fact]
+    public void Walkthrough_10_figures_show_C_and_the_pooling_gradients()
+    {
+        var figs = Lessons.Figures(10).Cast<Figure>().ToArray();
+        var c = BackpropCompletedLesson.ConvMatrix(BackpropLesson.W, 3, 3);
+        var cPanel = figs[0].Panels[0];
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 9; j++) Assert.Equal(c[i, j], cPanel.Values[i, j]);
+        Assert.Equal(new double[] { 1, 1, -2, 1, 8, -3, -2, 6, 0 }, Enumerable.Range(0, 9).Select(j => figs[0].Panels[1].Values[j, 0]));
+        var (map, maxDx, avgDx) = BackpropCompletedLesson.PoolBackward();
+        var input = figs[1].Panels[0];
+        var maxPanel = figs[1].Panels[2];
+        var avgPanel = figs[1].Panels[3];
+        for (int r = 0; r < 6; r++)
+            for (int q = 0; q < 6; q++)
+            {
+                Assert.Equal(map[r * 6 + q], input.Values[r, q]);
+                Assert.Equal(maxDx[r * 6 + q], maxPanel.Values[r, q]);
+                Assert.Equal(avgDx[r * 6 + q], avgPanel.Values[r, q]);
+            }
+        // The outlined winners are exactly the cells where the max-pooling gradient is not 0.
+        var winners = input.Outlines.Select(o => (o.R, o.C)).OrderBy(p => p).ToArray();
+        var nonzero = Enumerable.Range(0, 36).Where(i => maxDx[i] != 0).Select(i => (i / 6, i % 6)).OrderBy(p => p).ToArray();
+        Assert.Equal(nonzero, winners);
+    }
 }

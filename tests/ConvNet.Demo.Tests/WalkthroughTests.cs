@@ -569,4 +569,75 @@ public class WalkthroughTests
         string md = File.ReadAllText(PagePath(9));
         foreach (var a in new[] { "**2.39·10⁹**", "**0.93**", "**6**", "**3.5·10²⁵**" }) Assert.Contains(a, md, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Walkthrough_10_matrix_view_pooling_gradients_and_one_sgd_step()
+    {
+        string text = Render(10);
+        var c = BackpropCompletedLesson.ConvMatrix(BackpropLesson.W, 3, 3);
+        var x = BackpropLesson.X.SelectMany(r => r).ToArray();
+        var g = BackpropLesson.G.SelectMany(r => r).ToArray();
+        var cx = Enumerable.Range(0, 4).Select(i => Enumerable.Range(0, 9).Sum(j => c[i, j] * x[j])).ToArray();
+        Assert.Equal(new[] { 5, 4, 2, 1 }, cx);   // lesson 6's forward values
+        var ctg = Enumerable.Range(0, 9).Select(j => Enumerable.Range(0, 4).Sum(i => c[i, j] * g[i])).ToArray();
+        Assert.Equal(new[] { 1, 1, -2, 1, 8, -3, -2, 6, 0 }, ctg);   // lesson 6's dL/dx
+        Assert.Contains("    C·x = (5, 4, 2, 1)   library Conv2D: (5, 4, 2, 1)", text, StringComparison.Ordinal);
+        Assert.Contains($"    Cᵀ·g = ({string.Join(", ", ctg)})\n    library dL/dx = ({string.Join(", ", ctg)})", text, StringComparison.Ordinal);
+
+        // Pooling: by plain loops over lesson 5's channel 0.
+        var (map, maxDx, avgDx) = BackpropCompletedLesson.PoolBackward();
+        var maxExpected = new float[36];
+        var avgExpected = new float[36];
+        for (int br = 0; br < 3; br++)
+            for (int bc = 0; bc < 3; bc++)
+            {
+                int best = 2 * br * 6 + 2 * bc;
+                for (int i = 0; i < 2; i++)
+                    for (int j = 0; j < 2; j++)
+                    {
+                        int at = (2 * br + i) * 6 + 2 * bc + j;
+                        if (map[at] > map[best]) best = at;
+                        avgExpected[at] = BackpropCompletedLesson.PoolGrad[br][bc] / 4f;
+                    }
+                maxExpected[best] = BackpropCompletedLesson.PoolGrad[br][bc];
+            }
+        Assert.Equal(maxExpected, maxDx);
+        Assert.Equal(avgExpected, avgDx);
+        AssertGrid(GridAfter(text, "(the first maximum when two tie)", 6), maxExpected);
+        Assert.Contains("    sum of dL/dx: max 45, average 45, sum of g 45", text, StringComparison.Ordinal);
+
+        // SGD: y - t = (1, 1, -1, -1), dL/dw[u,v] = Σ 2(y - t)·x[i+u, j+v].
+        var t = BackpropCompletedLesson.Target.SelectMany(r => r).ToArray();
+        var d = cx.Zip(t, (a, b) => 2 * (a - b)).ToArray();
+        var grad = new int[4];
+        for (int u = 0; u < 2; u++)
+            for (int v = 0; v < 2; v++)
+                for (int i = 0; i < 2; i++)
+                    for (int j = 0; j < 2; j++) grad[u * 2 + v] += d[i * 2 + j] * BackpropLesson.X[i + u][j + v];
+        Assert.Equal(new[] { -2, -2, 6, -4 }, grad);
+        Assert.Contains("dL/dw (Kernel.Grad, from dL/dy = 2(y - t)) = (-2, -2, 6, -4)", text, StringComparison.Ordinal);
+        double L(double[] w) => Enumerable.Range(0, 4).Sum(k =>
+        {
+            int i = k / 2, j = k % 2;
+            double y = w[0] * BackpropLesson.X[i][j] + w[1] * BackpropLesson.X[i][j + 1] + w[2] * BackpropLesson.X[i + 1][j] + w[3] * BackpropLesson.X[i + 1][j + 1];
+            return (y - t[k]) * (y - t[k]);
+        });
+        double[] w0 = [1, -1, 2, 0];
+        double Step(double lr) => L([.. w0.Select((w, k) => w - lr * grad[k])]);
+        Assert.Equal(4, L(w0), 6);
+        Assert.Equal(3.45, Step(0.01), 6);
+        Assert.Equal(3, Step(0.1), 6);
+        Assert.Equal(99, Step(0.5), 6);
+        Assert.Contains("    L went from 4 to 3.45. The first-order prediction is L - lr·|dL/dw|² = 4 - 0.01·60 = 3.4;", text, StringComparison.Ordinal);
+        Assert.Contains("576×784, 25", text, StringComparison.Ordinal);
+        Assert.Matches(@"2\. entries of the max-pooling gradient that are not 0\s+9\n", text);
+        Assert.Matches(@"\(before: 4\)\s+3, 99\n", text);
+    }
+
+    private static void AssertGrid(int[][] printed, float[] values)
+    {
+        int w = printed[0].Length;
+        for (int r = 0; r < printed.Length; r++)
+            for (int c = 0; c < w; c++) Assert.Equal(values[r * w + c], printed[r][c]);
+    }
 }

@@ -19,6 +19,7 @@ public static class Lessons
         (7, "Classic architectures: LeNet-5 and AlexNet"),
         (8, "The lecture's Mandarin model, layer by layer"),
         (9, "Learning a filter from data"),
+        (10, "Backpropagation, completed"),
     ];
 
     /// <summary>The title of lesson <paramref name="n"/>.</summary>
@@ -47,6 +48,7 @@ public static class Lessons
             7 => [.. ArchitecturesLesson.Figures()],
             8 => [.. MandarinModelLesson.Figures()],
             9 => [.. LearningFilterLesson.Figures()],
+            10 => [.. BackpropCompletedLesson.Figures()],
             _ => [],
         };
     }
@@ -72,6 +74,7 @@ public static class Lessons
             case 7: ArchitecturesLesson.Write(page); break;
             case 8: MandarinModelLesson.Write(page); break;
             case 9: LearningFilterLesson.Write(page); break;
+            case 10: BackpropCompletedLesson.Write(page); break;
         }
         return page.ToString();
     }
