@@ -454,4 +454,23 @@ public sealed class WalkthroughFigureTests : IDisposable
         var nonzero = Enumerable.Range(0, 36).Where(i => maxDx[i] != 0).Select(i => (i / 6, i % 6)).OrderBy(p => p).ToArray();
         Assert.Equal(nonzero, winners);
     }
+
+    [Fact]
+    public void Walkthrough_11_figure_panels_are_the_measured_gradients()
+    {
+        var fig = (Figure)Assert.Single(Lessons.Figures(11));
+        Assert.Equal(5, fig.Panels.Count);
+        int[] widths = [3, 5, 7, 5, 15];
+        for (int i = 0; i < 5; i++)
+        {
+            var p = fig.Panels[i];
+            var cols = Enumerable.Range(0, 15).Where(c => Enumerable.Range(0, 15).Any(r => p.Values[r, c] != 0)).ToArray();
+            Assert.Equal(widths[i], cols[^1] - cols[0] + 1);
+            for (int r = 0; r < 15; r++)
+                for (int c = 0; c < 15; c++)
+                    Assert.Equal(p.Values[r, c] == 0, p.CellColour(r, c) == Palette.Padding);
+        }
+        Assert.Equal(49, fig.Panels[2].Values[7, 7]);
+        Assert.Equal(9, Enumerable.Range(0, 225).Count(i => fig.Panels[3].Values[i / 15, i % 15] != 0));
+    }
 }

@@ -640,4 +640,36 @@ public class WalkthroughTests
         for (int r = 0; r < printed.Length; r++)
             for (int c = 0; c < w; c++) Assert.Equal(values[r * w + c], printed[r][c]);
     }
+
+    [Fact]
+    public void Walkthrough_11_receptive_fields_parameters_and_dilation()
+    {
+        string text = Render(11);
+        for (int n = 1; n <= 4; n++)
+            Assert.Matches($@"\n\s+{n}\s+{1 + 2 * n}\s+{1 + 2 * n}\n", text);
+        // Path counts of three 3×3 box layers: outer product of [1,1,1]*[1,1,1]*[1,1,1] = [1,3,6,7,6,3,1].
+        int[] row = [1, 3, 6, 7, 6, 3, 1];
+        var grid = GridAfter(text, "but the pixels near its centre weigh most", 7);
+        for (int r = 0; r < 7; r++)
+            for (int c = 0; c < 7; c++) Assert.Equal(row[r] * row[c], grid[r][c]);
+        var g = ReceptiveFieldLesson.CentreGradient([ReceptiveFieldLesson.Ones(3), ReceptiveFieldLesson.Ones(3), ReceptiveFieldLesson.Ones(3)]);
+        Assert.Equal(49, g.Max());
+        Assert.Equal(Math.Pow(9, 3), g.Sum());   // every path: 9 choices per layer
+        Assert.Equal(110_592, 27 * 64 * 64);
+        Assert.Equal(200_704, 49 * 64 * 64);
+        Assert.Contains("three 3×3: 3·(3·3·C·C) = 27C² = 110,592 weights, + 3·C biases = 110,784   library 110,784", text, StringComparison.Ordinal);
+        Assert.Contains("one 7×7:     7·7·C·C   = 49C² = 200,704 weights, +   C biases = 200,768   library 200,768", text, StringComparison.Ordinal);
+        foreach (var (k, d, e) in new[] { (3, 1, 3), (3, 2, 5), (3, 4, 9), (5, 2, 9), (5, 3, 13) })
+            Assert.Equal(e, ReceptiveFieldLesson.EffectiveKernel(k, d));
+        var dil = GridAfter(text, "The pixels one unit of a 3×3 layer with d = 2 reads", 5);
+        for (int r = 0; r < 5; r++)
+            for (int c = 0; c < 5; c++) Assert.Equal(r % 2 == 0 && c % 2 == 0 ? 1 : 0, dil[r][c]);
+        Assert.Contains("d = 1, 2, 4   r = 1 + 2·1 + 2·2 + 2·4 = 15   measured width 15", text, StringComparison.Ordinal);
+        var answers = ReceptiveFieldLesson.Exercises().Select(e => e.Answer).ToArray();
+        Assert.Equal(new[] { "11×11", "294,912 vs 409,600", "13", "31" }, answers);
+        Assert.Equal(294_912, 2 * 9 * 128 * 128);
+        Assert.Equal(409_600, 25 * 128 * 128);
+        string md = File.ReadAllText(PagePath(11));
+        foreach (var a in new[] { "**11**", "**294,912**", "**409,600**", "**13**", "**31**", "**27C²**", "**49C²**" }) Assert.Contains(a, md, StringComparison.Ordinal);
+    }
 }

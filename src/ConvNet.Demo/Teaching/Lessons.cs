@@ -20,6 +20,7 @@ public static class Lessons
         (8, "The lecture's Mandarin model, layer by layer"),
         (9, "Learning a filter from data"),
         (10, "Backpropagation, completed"),
+        (11, "Receptive fields and stacks of 3×3 filters"),
     ];
 
     /// <summary>The title of lesson <paramref name="n"/>.</summary>
@@ -49,6 +50,7 @@ public static class Lessons
             8 => [.. MandarinModelLesson.Figures()],
             9 => [.. LearningFilterLesson.Figures()],
             10 => [.. BackpropCompletedLesson.Figures()],
+            11 => [.. ReceptiveFieldLesson.Figures()],
             _ => [],
         };
     }
@@ -75,6 +77,7 @@ public static class Lessons
             case 8: MandarinModelLesson.Write(page); break;
             case 9: LearningFilterLesson.Write(page); break;
             case 10: BackpropCompletedLesson.Write(page); break;
+            case 11: ReceptiveFieldLesson.Write(page); break;
         }
         return page.ToString();
     }
