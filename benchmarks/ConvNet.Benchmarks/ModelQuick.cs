@@ -45,18 +45,19 @@ public static class ModelQuick
         var fused = Layers(fusion: true);
         Console.WriteLine($"{"layer",-38} {"fwd",8} {"bwd",8} {"fwd fused",10} {"bwd fused",10}");
         double[] tot = new double[4];
-        foreach (var (first, count, name) in Lecture(1, true).Plan())
+        foreach (var step in Lecture(1, true).Plan().Steps)
         {
             double uf = 0, ub = 0;
-            for (int i = first; i < first + count; i++)
+            var names = step.Fused is { } f ? new[] { f.Conv.Name, f.Pool.Name } : [step.Name];
+            foreach (var lname in names)
             {
-                var (lname, f, b) = unfused[i];
-                uf += f; ub += b;
-                if (count == 1) { var (_, ff, fb) = fused[i]; Line(lname, f, b, ff, fb); tot[2] += ff; tot[3] += fb; }
-                else Line(lname, f, b, double.NaN, double.NaN);
+                var (fw, bw) = unfused[lname];
+                uf += fw; ub += bw;
+                if (step.Fused is null) { var (ff, fb) = fused[lname]; Line(lname, fw, bw, ff, fb); tot[2] += ff; tot[3] += fb; }
+                else Line(lname, fw, bw, double.NaN, double.NaN);
             }
             tot[0] += uf; tot[1] += ub;
-            if (count == 2) { var (_, ff, fb) = fused[first]; Line($"  = {name}", uf, ub, ff, fb); tot[2] += ff; tot[3] += fb; }
+            if (step.Fused is not null) { var (ff, fb) = fused[step.Name]; Line($"  = {step.Name}", uf, ub, ff, fb); tot[2] += ff; tot[3] += fb; }
         }
         Line("total (layers only)", tot[0], tot[1], tot[2], tot[3]);
         Console.WriteLine();
@@ -71,38 +72,34 @@ public static class ModelQuick
         }
     }
 
-    // Fused backward of each conv+pool pair: sparse (ConvPoolBackward) vs dense (scatter dz + dense backward convolutions).
+    // Fused backward of each conv+pool pair: sparse (ConvPoolBackward) vs dense (scatter dz + dense backward convolutions),
+    // on the activations of the last training step.
     private static void SparseVsDense()
     {
         var m = Lecture(1, true);
         var (x, y) = Data();
         for (int i = 0; i < 2; i++) m.TrainOnBatch(x, y);
-        Tensor h = x;
         Console.WriteLine($"{"fused backward, Threads=1",-38} {"dense",8} {"sparse",8}   (median thread-CPU ms)");
-        foreach (var (first, count, name) in m.Plan())
+        foreach (var step in m.Plan().Steps)
         {
-            var input = h;
-            h = m.ForwardStep(first, h, training: true);
-            if (count != 2) continue;
-            var conv = (Conv2D)m.Layers[first];
-            var pool = (MaxPooling2D)m.Layers[first + 1];
-            var dy = new Tensor(h.Shape);
-            var r = new Random(first);
+            if (step.Fused is not { } fused) continue;
+            var conv = fused.Conv;
+            var dy = new Tensor(Batch, fused.Pool.OutputShape![0], fused.Pool.OutputShape[1], fused.Pool.OutputShape[2]);
+            var r = new Random(conv.Filters);
             for (int i = 0; i < dy.Length; i++) dy.Span[i] = (float)(r.NextDouble() - 0.5);
             var t = new List<double>[2] { [], [] };
             var sw = Stopwatch.StartNew();
             for (int rep = 0; rep < 7 || (sw.Elapsed.TotalSeconds < 1.5 && rep < 40); rep++)
                 for (int v = 0; v < 2; v++)
                 {
-                    conv.SparseFusedBackward = v == 1;
-                    conv.ForwardFused(input, pool, training: true);
+                    fused.SparseBackward = v == 1;
                     double c0 = Quick.ThreadCpuMs();
-                    conv.BackwardFused(dy);
+                    fused.Backward(dy);
                     t[v].Add(Quick.ThreadCpuMs() - c0);
                 }
-            conv.SparseFusedBackward = null;
-            string used = conv.InputShape![2] >= Conv2D.SparseBackwardMinChannels ? "sparse" : "dense";
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-38} {Median(t[0]),8:F2} {Median(t[1]),8:F2}   (C={conv.InputShape![2]}, needs dx: {conv.NeedsInputGradient}; the layer uses {used})"));
+            fused.SparseBackward = null;
+            string used = conv.InputShape![2] >= FusedConvPool.SparseBackwardMinChannels ? "sparse" : "dense";
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{step.Name,-38} {Median(t[0]),8:F2} {Median(t[1]),8:F2}   (C={conv.InputShape![2]}, needs dx: {conv.NeedsInputGradient}; the layer uses {used})"));
         }
     }
 
@@ -111,42 +108,26 @@ public static class ModelQuick
 
     private static string Fmt(double v) => double.IsNaN(v) ? "" : v.ToString("F2", CultureInfo.InvariantCulture);
 
-    // Median thread-CPU ms per layer (or fused pair) over repeated forward(training)+backward chains.
-    private static Dictionary<int, (string Name, double Fwd, double Bwd)> Layers(bool fusion)
+    // Median thread-CPU ms per layer (or fused pair) over repeated training steps, timed by the plan's step clock.
+    private static Dictionary<string, (double Fwd, double Bwd)> Layers(bool fusion)
     {
         var m = Lecture(1, fusion);
         var (x, y) = Data();
         for (int i = 0; i < 3; i++) m.TrainOnBatch(x, y);
-        var layers = m.Layers;
-        var steps = m.Plan();   // (first layer index, layer count, name)
+        var plan = m.Plan();
+        var steps = plan.Steps;
         var fwd = steps.Select(_ => new List<double>()).ToArray();
         var bwd = steps.Select(_ => new List<double>()).ToArray();
-        var grad = new Tensor(Batch, 57);
-        var r = new Random(3);
-        for (int i = 0; i < grad.Length; i++) grad.Span[i] = (float)(r.NextDouble() - 0.5) / Batch;
+        plan.StepClock = Quick.ThreadCpuMs;
         var sw = Stopwatch.StartNew();
         for (int rep = 0; rep < 7 || (sw.Elapsed.TotalSeconds < 4 && rep < 40); rep++)
         {
-            Tensor h = x;
-            for (int s = 0; s < steps.Length; s++)
-            {
-                double c0 = Quick.ThreadCpuMs();
-                h = m.ForwardStep(steps[s].First, h, training: true);
-                fwd[s].Add(Quick.ThreadCpuMs() - c0);
-            }
-            Tensor d = grad;
-            for (int s = steps.Length - 1; s >= 0; s--)
-            {
-                double c0 = Quick.ThreadCpuMs();
-                d = m.BackwardStep(steps[s].First, d);
-                bwd[s].Add(Quick.ThreadCpuMs() - c0);
-                if (!layers[steps[s].First].NeedsInputGradient) break;
-            }
-            foreach (var p in m.Parameters) p.Grad.Span.Clear();
+            m.TrainOnBatch(x, y);
+            for (int s = 0; s < steps.Count; s++) { fwd[s].Add(plan.ForwardMs[s]); bwd[s].Add(plan.BackwardMs[s]); }
         }
-        var result = new Dictionary<int, (string, double, double)>();
-        for (int s = 0; s < steps.Length; s++)
-            result[steps[s].First] = (steps[s].Name, Median(fwd[s]), bwd[s].Count == 0 ? 0 : Median(bwd[s]));
+        plan.StepClock = null;
+        var result = new Dictionary<string, (double, double)>();
+        for (int s = 0; s < steps.Count; s++) result[steps[s].Name] = (Median(fwd[s]), Median(bwd[s]));
         return result;
     }
 

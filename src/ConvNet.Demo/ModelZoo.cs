@@ -6,6 +6,18 @@ internal static class ModelZoo
     /// <summary>Names accepted by <c>--model</c>.</summary>
     public static readonly string[] Names = ["mandarin", "lenet5", "alexnet"];
 
+    /// <summary>Graph models shown by <c>summary --model</c> (built with the functional API in <see cref="Applications"/>).</summary>
+    public static readonly string[] GraphNames = ["inception-module", "residual-block", "mandarin-functional"];
+
+    /// <summary>Builds a named graph model (see <see cref="GraphNames"/>).</summary>
+    public static Model CreateGraph(string name) => name switch
+    {
+        "inception-module" => Applications.InceptionModule3a(),
+        "residual-block" => Applications.ResidualBlocks(),
+        "mandarin-functional" => Applications.MandarinCnn(),
+        _ => throw new CliException($"Unknown model '{name}'; expected one of: {string.Join(", ", GraphNames)}.", ExitCodes.Usage),
+    };
+
     /// <summary>Names accepted by <c>train --model</c> (AlexNet is too large to train here).</summary>
     public static readonly string[] TrainableNames = ["mandarin", "lenet5"];
 

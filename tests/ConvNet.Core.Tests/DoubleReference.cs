@@ -112,8 +112,45 @@ internal static class DoubleReference
                     for (int j = 0; j < cols; j++) y[r * cols + j] = Math.Exp(y[r * cols + j] - m) / s;
                 }
                 break;
+            default:
+                for (int i = 0; i < y.Length; i++) y[i] = Elementwise(act, y[i], 0.2);
+                break;
         }
         return y;
+    }
+
+    /// <summary>The elementwise activations from their definitions (Keras' constants; leaky ReLU with <paramref name="slope"/>).</summary>
+    public static double Elementwise(Activation act, double x, double slope)
+    {
+        const double seluAlpha = 1.6732632423543772848170429916717, seluScale = 1.0507009873554804934193349852946;
+        return act switch
+        {
+            Activation.None => x,
+            Activation.Sigmoid => 1 / (1 + Math.Exp(-x)),
+            Activation.Exponential => Math.Exp(x),
+            Activation.LeakyRelu => x > 0 ? x : slope * x,
+            Activation.Elu => x > 0 ? x : Math.Exp(x) - 1,
+            Activation.Selu => seluScale * (x > 0 ? x : seluAlpha * (Math.Exp(x) - 1)),
+            Activation.Silu => x / (1 + Math.Exp(-x)),
+            Activation.Gelu => 0.5 * x * Erfc(-x / Math.Sqrt(2)),
+            Activation.GeluApproximate => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))),
+            _ => throw new ArgumentOutOfRangeException(nameof(act), act, "not elementwise"),
+        };
+    }
+
+    /// <summary>erfc from its definitions, independent of the library: Maclaurin series of erf below 2.5, the continued fraction above.</summary>
+    public static double Erfc(double z)
+    {
+        if (z < 0) return 2 - Erfc(-z);
+        if (z < 2.5)
+        {
+            double sum = 0, term = z;   // erf(z) = 2/√π Σ (−1)ⁿ z^(2n+1) / (n! (2n+1))
+            for (int n = 0; n < 200 && Math.Abs(term) > 1e-300; n++) { sum += term / (2 * n + 1); term *= -z * z / (n + 1); }
+            return 1 - 2 / Math.Sqrt(Math.PI) * sum;
+        }
+        double f = z;
+        for (int k = 80; k >= 1; k--) f = z + k / 2.0 / f;
+        return Math.Exp(-z * z) / Math.Sqrt(Math.PI) / f;
     }
 
     /// <summary>Σ_rows −log softmax(logits)[label].</summary>

@@ -134,9 +134,9 @@ public class FusedConvPoolTests
         var m = new Sequential(new Input(13, 13, 2), new Conv2D(3, 3, activation: Activation.Relu), new MaxPooling2D(3, 2),
             new Conv2D(3, 1, activation: Activation.Tanh), new MaxPooling2D(), new Conv2D(3, 1), new MaxPooling2D(), new Flatten(), new Dense(2));
         var plan = m.Plan();
-        Assert.Equal([1, 1, 1, 1, 1, 2, 1, 1], plan.Select(s => s.Count));
+        Assert.Equal([1, 1, 1, 1, 2, 1, 1], plan.Steps.Select(s => s.LayerCount));
         m.EnableFusion = false;
-        Assert.All(m.Plan(), s => Assert.Equal(1, s.Count));
+        Assert.All(m.Plan().Steps, s => Assert.Equal(1, s.LayerCount));
     }
 
     // ----------------------------------------------------------------------------------------------------------
@@ -173,9 +173,9 @@ public class FusedConvPoolTests
     public void FusedModelMatchesUnfusedModel(int which, int threads, bool? sparse)
     {
         var models = ModelPair(which, threads);
-        foreach (var conv in models[0].Layers.OfType<Conv2D>()) conv.SparseFusedBackward = sparse;   // null: automatic by channel count
-        Assert.Contains(models[0].Plan(), s => s.Count == 2);
-        Assert.All(models[1].Plan(), s => Assert.Equal(1, s.Count));
+        foreach (var step in models[0].Plan().Steps) if (step.Fused is { } f) f.SparseBackward = sparse;   // null: automatic by channel count
+        Assert.Contains(models[0].Plan().Steps, s => s.LayerCount == 2);
+        Assert.All(models[1].Plan().Steps, s => Assert.Equal(1, s.LayerCount));
         var rng = new Rng(20 + which);
         var shape = models[0].InputShape!;
         var x = RandomTensor(rng, [7, .. shape]);
@@ -190,12 +190,8 @@ public class FusedConvPoolTests
                 outputs[i] = m.Call(x, training: true).ToArray();
                 foreach (var p in m.Parameters) p.Grad.Span.Clear();
                 var plan = m.Plan();
-                var d = g;
-                for (int s = plan.Length - 1; s >= 0; s--)
-                {
-                    d = m.BackwardStep(plan[s].First, d);
-                    if (!m.Layers[plan[s].First].NeedsInputGradient) break;
-                }
+                plan.PrepareBackward(inputNeedsGradient: false);
+                plan.Backward(g);
                 grads[i] = m.Parameters.Select(p => p.Grad.ToArray()).ToArray();
             }
         }
@@ -305,14 +301,15 @@ public class FusedConvPoolTests
         var conv = new Conv2D(3, 3, padding: Padding.Same, activation: act) { Threads = threads };
         var pool = new MaxPooling2D(2, padding: poolPadding) { Threads = threads };
         var model = new Sequential(new Input(5, 7, 2), conv, pool) { Seed = 9 };
+        Assert.Equal(2, model.Plan().Steps[0].LayerCount);
+        var fused = new FusedConvPool(conv, pool);
         conv.NeedsInputGradient = true;   // check dL/dx too (the first layer of a model normally skips it)
-        Assert.Equal(2, model.Plan()[1].Count);
         Uniform(rng, conv.Bias!.Value.Length, -0.3f, 0.3f).CopyTo(conv.Bias.Value.Span);
         var x = RandomTensor(rng, 2, 5, 7, 2);
-        var y = conv.ForwardFused(x, pool, training: true).ToArray();
+        var y = fused.Forward(x).ToArray();
         var g = RandomTensor(rng, [2, .. pool.OutputShape!]);
         conv.Kernel!.Grad.Span.Clear(); conv.Bias.Grad.Span.Clear();
-        var dx = conv.BackwardFused(g).ToArray();
+        var dx = fused.Backward(g).ToArray();
         var dw = conv.Kernel.Grad.ToArray(); var db = conv.Bias.Grad.ToArray();
 
         var cg = ConvGeometry.Create(2, 5, 7, 2, 3, 3, 1, 1, Padding.Same, 3);
@@ -442,14 +439,14 @@ public class FusedSparseBackwardTests
             var conv = new Conv2D(20, 3, padding: Padding.Same, activation: Activation.Relu) { Threads = threads };
             var pool = new MaxPooling2D(2, padding: Padding.Same) { Threads = threads };
             var m = new Sequential(new Input(11, 9, 9), conv, pool) { Seed = 3 };
+            var fused = new FusedConvPool(conv, pool) { SparseBackward = v == 0 };
             conv.NeedsInputGradient = true;
-            conv.SparseFusedBackward = v == 0;
             var rng = new Rng(8);
             var x = RandomTensor(rng, 5, 11, 9, 9);
-            conv.ForwardFused(x, pool, training: true);
+            fused.Forward(x);
             var dy = RandomTensor(rng, [5, .. pool.OutputShape!]);
             foreach (var prm in conv.Parameters) prm.Grad.Span.Clear();
-            dxs[v] = conv.BackwardFused(dy).ToArray();
+            dxs[v] = fused.Backward(dy).ToArray();
             grads[v] = conv.Parameters.Select(prm => prm.Grad.ToArray()).ToArray();
         }
         AssertClose(dxs[0], dxs[1], 1e-5, "dx sparse vs dense");

@@ -95,7 +95,7 @@ public sealed class ModelFileTests : IDisposable
     {
         var bytes = File.ReadAllBytes(SavedModelPath(out _));
         Assert.Equal(new byte[] { 0x89, (byte)'C', (byte)'N', (byte)'E', (byte)'T', 0x0D, 0x0A, 0x1A }, bytes[..8]);
-        Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)));
+        Assert.Equal(2u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)));
         Assert.Equal((ulong)(bytes.Length - HeaderSize - HashSize), BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(12)));
         Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(20)));
         Assert.Equal(SHA256.HashData(bytes.AsSpan(HeaderSize, bytes.Length - HeaderSize - HashSize)), bytes[^HashSize..]);
@@ -171,10 +171,10 @@ public sealed class ModelFileTests : IDisposable
     public void NewerVersionIsReportedBeforeTheChecksum()
     {
         var bytes = File.ReadAllBytes(SavedModelPath(out _));
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), 2);   // only the version field changes
-        var e = AssertInvalid(WriteVariant("v2.cnet", bytes), "version 2", "newer");
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), 3);   // only the version field changes
+        var e = AssertInvalid(WriteVariant("v3.cnet", bytes), "version 3", "newer");
         Assert.DoesNotContain("checksum", e.Message);
-        Assert.Contains("1", e.Message);   // the newest version this build reads
+        Assert.Contains("2", e.Message);   // the newest version this build reads
 
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), 0);
         AssertInvalid(WriteVariant("v0.cnet", bytes), "version 0");

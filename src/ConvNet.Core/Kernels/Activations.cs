@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 namespace ConvNet.Kernels;
 
 /// <summary>Elementwise activation kernels (vectorised). Backward verbs add into dx. Naive twins: <see cref="ActivationsReference"/>.</summary>
-public static class Activations
+public static partial class Activations
 {
     /// <summary>y = max(x, 0).</summary>
     public static void ReluForward(ReadOnlySpan<float> x, Span<float> y)

@@ -1,7 +1,7 @@
 namespace ConvNet.Kernels;
 
 /// <summary>Naive scalar twins of <see cref="Activations"/>.</summary>
-public static class ActivationsReference
+public static partial class ActivationsReference
 {
     /// <summary>y = max(x, 0).</summary>
     public static void ReluForward(ReadOnlySpan<float> x, Span<float> y) { for (int i = 0; i < x.Length; i++) y[i] = x[i] > 0 ? x[i] : 0f; }

@@ -7,23 +7,16 @@ namespace ConvNet;
 /// 2-D convolution over NHWC input, like Keras <c>Conv2D</c>. Kernel (KH, KW, C, filters), bias (filters).
 /// Input (N, H, W, C) → output (N, OH, OW, filters) with TF's Valid/Same arithmetic.
 /// A 1×1 kernel is a per-pixel matrix product (no im2col).
-/// Inside a <see cref="Sequential"/>, a Conv2D with ReLU or linear activation directly followed by a
-/// <see cref="MaxPooling2D"/> with non-overlapping windows runs fused with it (<see cref="Kernels.ConvPool"/>):
-/// the full-resolution output is never stored. Used stand-alone the layer always runs unfused.
+/// The layer is plain math (as Keras <c>base_conv.call</c>); fusing it with a following <see cref="MaxPooling2D"/> is a
+/// decision of the model's execution plan (<see cref="FusedConvPool"/>).
 /// </summary>
 public sealed class Conv2D : Layer
 {
-    private Tensor? _x, _y, _dy, _dz, _dx;
+    private Tensor? _x, _y, _yOwn, _dy, _dz, _dx;
+    private Tensor? _pre;   // pre-activation copy, kept only for activations whose derivative needs it (SiLU, GELU)
     private float[][] _partialW = [], _partialB = [];
     private ConvGeometry _g;
-    private readonly Action<int, int, int> _forwardPart, _backwardPart, _fusedForwardPart, _fusedBackwardPart;
-    // Fused conv + max-pool state (see ForwardFused): pooled output, window-index argmax, pool geometry, per-part dz chunks.
-    private Tensor? _pooled;
-    private byte[] _argmax = [];
-    private ConvGeometry _pg;
-    private float[][] _dzChunk = [];
-    private bool _fused;
-    private MaxPooling2D? _pairPool;
+    private readonly Action<int, int, int> _forwardPart, _backwardPart;
 
     /// <summary>Creates the layer with a square kernel and equal strides.</summary>
     public Conv2D(int filters, int kernelSize, int strides = 1, Padding padding = Padding.Valid,
@@ -41,8 +34,6 @@ public sealed class Conv2D : Layer
         Filters = filters; KernelSize = kernelSize; Strides = s; Padding = padding; Activation = activation; UseBias = useBias;
         _forwardPart = ForwardPart;
         _backwardPart = BackwardPart;
-        _fusedForwardPart = FusedForwardPart;
-        _fusedBackwardPart = FusedBackwardPart;
     }
 
     /// <summary>Number of output channels.</summary>
@@ -91,7 +82,7 @@ public sealed class Conv2D : Layer
         if (UseBias) AddParameter("bias", new Tensor(Filters));
     }
 
-    private ConvGeometry Geometry(int n) => ConvGeometry.Create(n, InputShape![0], InputShape[1], InputShape[2],
+    internal ConvGeometry Geometry(int n) => ConvGeometry.Create(n, InputShape![0], InputShape[1], InputShape[2],
         KernelSize.Height, KernelSize.Width, Strides.Height, Strides.Width, Padding, Filters);
 
     /// <inheritdoc/>
@@ -99,9 +90,9 @@ public sealed class Conv2D : Layer
     {
         int n = x.Shape[0];
         _g = Geometry(n);
-        _y = Workspace(ref _y, n, OutputShape!);
+        _y = OutputBuffer(ref _yOwn, n);
         _x = x;
-        _fused = false;
+        if (ActivationOps.NeedsInput(Activation)) _pre = Workspace(ref _pre, n, OutputShape!);
         ForBatch(n, _forwardPart);
         return _y;
     }
@@ -112,6 +103,7 @@ public sealed class Conv2D : Layer
         var g = _g;
         var yc = _y!.Span.Slice(s * g.OutImage, cnt * g.OutImage);
         Conv.ConvForward(g.WithBatch(cnt), _x!.Span.Slice(s * g.InImage, cnt * g.InImage), Kernel!.Value.Span, UseBias ? Bias!.Value.Span : [], yc);
+        if (ActivationOps.NeedsInput(Activation)) yc.CopyTo(_pre!.Span.Slice(s * g.OutImage, cnt * g.OutImage));
         ActivationOps.Forward(Activation, yc, Filters);
     }
 
@@ -119,7 +111,6 @@ public sealed class Conv2D : Layer
     protected override Tensor BackwardCore(Tensor dy)
     {
         var x = _x ?? throw new InvalidOperationException($"Layer {Display}: Backward called before Forward.");
-        if (_fused) throw new InvalidOperationException($"Layer {Display}: Backward after a fused conv+pool forward; the model runs the fused backward.");
         int n = dy.Shape[0];
         _g = Geometry(n);
         _dy = dy;
@@ -146,7 +137,7 @@ public sealed class Conv2D : Layer
         var yc = _y!.Span.Slice(s * g.OutImage, cnt * g.OutImage);
         var dyc = _dy!.Span.Slice(s * g.OutImage, cnt * g.OutImage);
         if (Activation == Activation.Relu) Overwrite.ReluBackward(yc, dyc, dzc);   // one pass, no clear
-        else ActivationOps.Backward(Activation, yc, dyc, dzc, Filters);
+        else ActivationOps.Backward(Activation, ActivationOps.NeedsInput(Activation) ? _pre!.Span.Slice(s * g.OutImage, cnt * g.OutImage) : default, yc, dyc, dzc, Filters);
         Array.Clear(_partialW[part]);
         Array.Clear(_partialB[part]);
         Conv.ConvBackwardFilter(gc, _x!.Span.Slice(s * g.InImage, cnt * g.InImage), dzc, _partialW[part], UseBias ? _partialB[part] : []);
@@ -155,132 +146,6 @@ public sealed class Conv2D : Layer
             var dxc = _dx!.Span.Slice(s * g.InImage, cnt * g.InImage);
             dxc.Clear();
             Conv.ConvBackwardData(gc, dzc, Kernel!.Value.Span, dxc);
-        }
-    }
-
-    // ---------------------------------------------------------------------------------------------------------
-    // Fused Conv2D (+ReLU) + MaxPooling2D, used by Sequential for adjacent pairs (the layers stand-alone stay unfused).
-    // ---------------------------------------------------------------------------------------------------------
-
-    /// <summary>True if this layer followed by <paramref name="pool"/> can run as one fused kernel.</summary>
-    internal bool CanFuseWith(MaxPooling2D pool) =>
-        Activation is Activation.None or Activation.Relu &&
-        ConvPool.Supports(pool.PoolSize.Height, pool.PoolSize.Width, pool.Strides.Height, pool.Strides.Width);
-
-    /// <summary>
-    /// pool.Forward(this.Forward(x)) without materialising the convolution output: returns the pooled tensor (owned by
-    /// this layer). Bit-identical to the unfused pair (same conv tiles, max then ReLU). Falls back to the two layers'
-    /// checked paths if a layer is not built for this input.
-    /// </summary>
-    internal Tensor ForwardFused(Tensor x, MaxPooling2D pool, bool training)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(pool);
-        _pairPool = pool;
-        if (!IsBuilt || !pool.IsBuilt || !IsBatchOf(x.Shape, InputShape!) || !pool.InputShape!.SequenceEqual(OutputShape!) || !CanFuseWith(pool))
-            return pool.Forward(Forward(x, training), training);   // sets _fused = false: BackwardFused then runs the pair unfused
-        int n = x.Shape[0];
-        _g = Geometry(n);
-        _pg = pool.Geometry(n);
-        _x = x;
-        _pooled = Workspace(ref _pooled, n, pool.OutputShape!);
-        if (_argmax.Length != _pooled.Length) _argmax = new byte[_pooled.Length];
-        _fused = true;
-        ForBatch(n, _fusedForwardPart);
-        return _pooled;
-    }
-
-    private void FusedForwardPart(int part, int s, int cnt)
-    {
-        var g = _g; var pg = _pg;
-        ConvPool.ConvPoolForward(g.WithBatch(cnt), pg.KH, pg.KW, pg.SH, pg.SW, pg.PadTop, pg.PadLeft, pg.OH, pg.OW, Activation == Activation.Relu,
-            _x!.Span.Slice(s * g.InImage, cnt * g.InImage), Kernel!.Value.Span, UseBias ? Bias!.Value.Span : [],
-            _pooled!.Span.Slice(s * pg.OutImage, cnt * pg.OutImage), _argmax.AsSpan(s * pg.OutImage, cnt * pg.OutImage));
-    }
-
-    /// <summary>
-    /// Backward of the fused pair: dy is the gradient of the pooled output; returns dL/dx (as <see cref="Layer.Backward"/>).
-    /// C ≥ <see cref="SparseBackwardMinChannels"/>: the sparse conv-output gradient is applied directly
-    /// (<see cref="ConvPoolBackward"/>); otherwise dz is scattered chunk by chunk into an L2-sized buffer and the dense
-    /// backward kernels run on it (bit-identical to the unfused path).
-    /// </summary>
-    internal Tensor BackwardFused(Tensor dy)
-    {
-        ArgumentNullException.ThrowIfNull(dy);
-        if (!_fused && _pairPool is not null) return Backward(_pairPool.Backward(dy));   // the forward fell back to the unfused pair
-        if (!_fused || _x is null || _pooled is null) throw new InvalidOperationException($"Layer {Display}: fused backward without a fused forward.");
-        if (dy.Shape != _pooled.Shape) throw Error(_pooled.Shape.ToString(), dy.Shape.ToString(), "the pooled output gradient must have the pooled output's shape");
-        int n = dy.Shape[0];
-        _dy = dy;
-        if (NeedsInputGradient) _dx = Workspace(ref _dx, n, InputShape!);
-        int parts = Parts(n);
-        EnsurePartials(parts);
-        int chunk = FusedChunk(n, parts);
-        if (_dzChunk.Length < parts || _dzChunk[0].Length < chunk * _g.OutImage)
-        {
-            _dzChunk = new float[parts][];
-            for (int p = 0; p < parts; p++) _dzChunk[p] = new float[chunk * _g.OutImage];
-        }
-        ForBatch(n, _fusedBackwardPart);
-        for (int p = 0; p < parts; p++)
-        {
-            System.Numerics.Tensors.TensorPrimitives.Add(Kernel!.Grad.Span, _partialW[p], Kernel.Grad.Span);
-            if (UseBias) System.Numerics.Tensors.TensorPrimitives.Add(Bias!.Grad.Span, _partialB[p], Bias.Grad.Span);
-        }
-        return NeedsInputGradient ? _dx! : dy;
-    }
-
-    // Images per dz chunk: the chunk's conv-output gradient (≈ ≤ 512 KB) stays in L2 between the scatter and the two
-    // backward convolutions, which sweep images independently — so chunking gives exactly the unfused results.
-    private int FusedChunk(int n, int parts) => Math.Clamp(131072 / Math.Max(1, _g.OutImage), 1, (n + parts - 1) / parts);
-
-    /// <summary>Input channels from which the fused backward applies the sparse conv-output gradient directly
-    /// (<see cref="ConvPoolBackward"/>); below it (e.g. a 1-channel first layer) the dense kernels on a scattered dz win.</summary>
-    internal const int SparseBackwardMinChannels = 24;
-
-    /// <summary>Test/benchmark switch for the fused backward: null (default) = sparse for C ≥ <see cref="SparseBackwardMinChannels"/>,
-    /// true = always sparse, false = always dense (scatter dz, then the dense backward convolutions).</summary>
-    internal bool? SparseFusedBackward { get; set; }
-
-    // The sparse path pays off only against the AVX2 dense kernels; the AVX-512 dense kernels are faster for every lecture layer
-    // (measured: conv3 fused backward 5.3 ms dense vs 6.4 ms sparse, single thread, B = 32).
-    private static readonly bool SparseWinsOnThisCpu = !Kernels.ConvAvx512.IsSupported;
-
-    private void FusedBackwardPart(int part, int s, int cnt)
-    {
-        var g = _g; var pg = _pg;
-        if (SparseFusedBackward ?? (SparseWinsOnThisCpu && g.C >= SparseBackwardMinChannels))
-        {
-            Array.Clear(_partialW[part]);
-            Array.Clear(_partialB[part]);
-            var dxs = NeedsInputGradient ? _dx!.Span.Slice(s * g.InImage, cnt * g.InImage) : [];
-            dxs.Clear();
-            ConvPoolBackward.Backward(g.WithBatch(cnt), pg.KH, pg.KW, pg.SH, pg.SW, pg.PadTop, pg.PadLeft, pg.OH, pg.OW, Activation == Activation.Relu,
-                _x!.Span.Slice(s * g.InImage, cnt * g.InImage), Kernel!.Value.Span,
-                _pooled!.Span.Slice(s * pg.OutImage, cnt * pg.OutImage), _dy!.Span.Slice(s * pg.OutImage, cnt * pg.OutImage),
-                _argmax.AsSpan(s * pg.OutImage, cnt * pg.OutImage), _partialW[part], UseBias ? _partialB[part] : [], dxs);
-            return;
-        }
-        int chunk = FusedChunk(_dy!.Shape[0], Parts(_dy.Shape[0]));
-        var dz = _dzChunk[part];
-        Array.Clear(_partialW[part]);
-        Array.Clear(_partialB[part]);
-        bool relu = Activation == Activation.Relu;
-        for (int i = s; i < s + cnt; i += chunk)
-        {
-            int c = Math.Min(chunk, s + cnt - i);
-            var gc = g.WithBatch(c);
-            var dzc = dz.AsSpan(0, c * g.OutImage);
-            ConvPool.MaxPoolScatter(gc, pg.KH, pg.KW, pg.SH, pg.SW, pg.PadTop, pg.PadLeft, pg.OH, pg.OW, relu,
-                _pooled!.Span.Slice(i * pg.OutImage, c * pg.OutImage), _dy.Span.Slice(i * pg.OutImage, c * pg.OutImage),
-                _argmax.AsSpan(i * pg.OutImage, c * pg.OutImage), dzc);
-            Conv.ConvBackwardFilter(gc, _x!.Span.Slice(i * g.InImage, c * g.InImage), dzc, _partialW[part], UseBias ? _partialB[part] : []);
-            if (NeedsInputGradient)
-            {
-                var dxc = _dx!.Span.Slice(i * g.InImage, c * g.InImage);
-                dxc.Clear();
-                Conv.ConvBackwardData(gc, dzc, Kernel!.Value.Span, dxc);
-            }
         }
     }
 

@@ -6,7 +6,8 @@ namespace ConvNet;
 /// <summary>Fully connected layer like Keras <c>Dense</c>: y = act(x · W + b), x (N, in), W (in, units), b (units).</summary>
 public sealed class Dense : Layer
 {
-    private Tensor? _x, _y, _dz, _dx;
+    private Tensor? _x, _y, _yOwn, _dz, _dx;
+    private Tensor? _pre;   // pre-activation copy, kept only for activations whose derivative needs it (SiLU, GELU)
     private readonly Action<int, int, int> _forwardPart, _weightGradPart, _inputGradPart;
 
     /// <summary>Creates the layer.</summary>
@@ -55,7 +56,8 @@ public sealed class Dense : Layer
     protected override Tensor ForwardCore(Tensor x, bool training)
     {
         int n = x.Shape[0];
-        _y = Workspace(ref _y, n, OutputShape!);
+        _y = OutputBuffer(ref _yOwn, n);
+        if (ActivationOps.NeedsInput(Activation)) _pre = Workspace(ref _pre, n, OutputShape!);
         _x = x;
         ForBatch(n, _forwardPart);
         return _y;
@@ -69,6 +71,7 @@ public sealed class Dense : Layer
         if (UseBias) for (int i = 0; i < cnt; i++) Bias!.Value.Span.CopyTo(yc.Slice(i * u, u));
         else yc.Clear();
         Gemm.GemmNN(cnt, u, inF, _x!.Span.Slice(s * inF, cnt * inF), Kernel!.Value.Span, yc);
+        if (ActivationOps.NeedsInput(Activation)) yc.CopyTo(_pre!.Span.Slice(s * u, cnt * u));
         ActivationOps.Forward(Activation, yc, u);
     }
 
@@ -78,7 +81,7 @@ public sealed class Dense : Layer
         _ = _x ?? throw new InvalidOperationException($"Layer {Display}: Backward called before Forward.");
         int n = dy.Shape[0], inF = InputShape![0], u = Units;
         _dz = Workspace(ref _dz, n, OutputShape!);
-        ActivationOps.Backward(Activation, _y!.Span, dy.Span, _dz.Span, u);
+        ActivationOps.Backward(Activation, ActivationOps.NeedsInput(Activation) ? _pre!.Span : default, _y!.Span, dy.Span, _dz.Span, u);
         // Each part owns rows of dW, so the result does not depend on the thread count.
         ForBatch(inF, _weightGradPart);
         if (UseBias)

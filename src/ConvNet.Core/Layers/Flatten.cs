@@ -23,5 +23,6 @@ public sealed class Flatten : Layer
             cache = new Tensor(t.Array, t.Offset, BatchShape(t.Shape[0], sample));
         return cache;
     }
+    internal override bool OutputMayAliasInput => true;
     internal override void WriteConfig(IDictionary<string, string> c) { }
 }

@@ -21,7 +21,7 @@ public sealed class GlobalAveragePooling2D : Layer
     protected override Tensor ForwardCore(Tensor x, bool training)
     {
         int n = x.Shape[0], hw = InputShape![0] * InputShape[1], c = InputShape[2];
-        var y = Workspace(ref _y, n, OutputShape!);
+        var y = OutputBuffer(ref _y, n);
         // y[n, :] = (1/HW) Σ_pixels x[n, pixel, :]
         for (int i = 0; i < n; i++)
         {

@@ -12,7 +12,19 @@ public sealed class Input : Layer
         if (shape.Length is < 1 or > 3 || shape.Any(d => d <= 0))
             throw new ArgumentException($"Input: the per-sample shape must have 1 to 3 positive dimensions (no batch dimension), got {Fmt(shape)}.", nameof(shape));
         _shape = shape.ToArray();
+        Build(_shape);
+        CallOutput = new SymbolicTensor(this, [], _shape, null);
     }
+
+    /// <summary>The symbolic tensor this input feeds into the functional API (<c>layer.Apply(input)</c>).</summary>
+    public static implicit operator SymbolicTensor(Input input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return input.CallOutput!;
+    }
+
+    /// <summary>The symbolic tensor of this input (what the implicit conversion returns).</summary>
+    public SymbolicTensor ToSymbolicTensor() => CallOutput!;
 
     /// <summary>The declared per-sample shape.</summary>
     public IReadOnlyList<int> Shape => _shape;
@@ -28,5 +40,6 @@ public sealed class Input : Layer
     protected override Tensor ForwardCore(Tensor x, bool training) => x;
     /// <inheritdoc/>
     protected override Tensor BackwardCore(Tensor dy) => dy;
+    internal override bool OutputMayAliasInput => true;
     internal override void WriteConfig(IDictionary<string, string> c) => c["shape"] = string.Join(",", _shape);
 }

@@ -6,12 +6,21 @@ namespace ConvNet;
 /// Base of all layers. A layer owns its parameters, their gradients, its caches and its output
 /// buffers; it is built (weights created) from the first input shape it sees, as in Keras.
 /// <see cref="Forward"/> returns a tensor owned by the layer and overwritten by the next call.
+/// <para>
+/// Functional API: <see cref="Apply(SymbolicTensor, bool?)"/> calls the layer on a symbolic tensor (an <see cref="Input"/>
+/// or another layer's output) and returns the symbolic output, like calling a Keras layer; a <see cref="Model"/> is built
+/// from the graph these calls record. The name <c>Apply</c> follows TensorFlow.NET's Keras port: C# has no call operator,
+/// and a verb that says "record this call" reads better than an indexer or an overloaded operator.
+/// </para>
 /// </summary>
 public abstract class Layer
 {
     private readonly List<Parameter> _parameters = [];
     private int[]? _inputShape;
     private int[]? _outputShape;
+    private bool _trainable = true;
+    private int _seed;
+    private int _threads = Environment.ProcessorCount;
 
     /// <summary>Creates a layer; <paramref name="name"/> null means a Keras-style default name is given when added to a model.</summary>
     protected Layer(string? name) => Name = name ?? "";
@@ -19,14 +28,32 @@ public abstract class Layer
     /// <summary>The layer's name (Keras style: <c>conv2d</c>, <c>conv2d_1</c>, … unless set).</summary>
     public string Name { get; set; }
 
-    /// <summary>False freezes the layer: its parameters are not updated and count as non-trainable.</summary>
-    public bool Trainable { get; set; } = true;
+    /// <summary>False freezes the layer: its parameters are not updated and count as non-trainable.
+    /// On a <see cref="Model"/> it sets every inner layer, as in Keras.</summary>
+    public bool Trainable
+    {
+        get => _trainable;
+        set { _trainable = value; OnTrainableSet(value); }
+    }
+
+    /// <summary>Called after <see cref="Trainable"/> is set (models pass it on to their layers).</summary>
+    private protected virtual void OnTrainableSet(bool value) { }
 
     /// <summary>The Keras class name, e.g. <c>Conv2D</c>.</summary>
     public abstract string TypeName { get; }
 
-    /// <summary>Seed for the weight initialiser (set by the model; default 0).</summary>
-    public int Seed { get; set; }
+    /// <summary>Seed for the weight initialiser (set by the model; default 0). On a <see cref="Model"/>, setting it re-initialises the model's layers.</summary>
+    public int Seed
+    {
+        get => _seed;
+        set { _seed = value; SeedAssigned = true; OnSeedSet(value); }
+    }
+
+    /// <summary>True once a seed was set explicitly or by a model (a model re-seeds only the layers without one).</summary>
+    internal bool SeedAssigned { get; private set; }
+
+    /// <summary>Called after <see cref="Seed"/> is set.</summary>
+    private protected virtual void OnSeedSet(int seed) { }
 
     /// <summary>Per-sample input shape (without the batch dimension) once built.</summary>
     public IReadOnlyList<int>? InputShape => _inputShape;
@@ -37,17 +64,122 @@ public abstract class Layer
     /// <summary>True after <see cref="Build"/>.</summary>
     public bool IsBuilt => _outputShape is not null;
 
-    /// <summary>The layer's parameters (empty for parameter-free layers).</summary>
-    public IReadOnlyList<Parameter> Parameters => _parameters;
+    /// <summary>The layer's parameters (empty for parameter-free layers; for a <see cref="Model"/>, those of all its layers).</summary>
+    public virtual IReadOnlyList<Parameter> Parameters => _parameters;
 
     /// <summary>Number of scalar parameters.</summary>
-    public long ParamCount => _parameters.Sum(p => (long)p.Value.Length);
+    public long ParamCount => Parameters.Sum(p => (long)p.Value.Length);
 
     /// <summary>Number of scalar parameters that training updates: 0 when the layer is frozen, else those not marked non-trainable.</summary>
-    public long TrainableParamCount => Trainable ? _parameters.Where(p => p.Trainable).Sum(p => (long)p.Value.Length) : 0;
+    public virtual long TrainableParamCount => Trainable ? _parameters.Where(p => p.Trainable).Sum(p => (long)p.Value.Length) : 0;
+
+    /// <summary>True if training would update at least one of this layer's parameters (no allocation).</summary>
+    internal virtual bool HasTrainableParameters
+    {
+        get
+        {
+            if (!Trainable) return false;
+            for (int i = 0; i < _parameters.Count; i++) if (_parameters[i].Trainable) return true;
+            return false;
+        }
+    }
 
     /// <summary>Degree of parallelism for this layer's kernels (set by the model).</summary>
-    public int Threads { get; set; } = Environment.ProcessorCount;
+    public int Threads
+    {
+        get => _threads;
+        set
+        {
+            if (value <= 0) throw new ArgumentOutOfRangeException(nameof(value), $"Threads must be positive, got {value}.");
+            _threads = value;
+            OnThreadsSet(value);
+        }
+    }
+
+    /// <summary>Called after <see cref="Threads"/> is set.</summary>
+    private protected virtual void OnThreadsSet(int value) { }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Functional API: symbolic calls recorded into a graph.
+    // ---------------------------------------------------------------------------------------------------------
+
+    /// <summary>The symbolic output of this layer's one call (null until <see cref="Apply(SymbolicTensor, bool?)"/>).</summary>
+    internal SymbolicTensor? CallOutput { get; private protected set; }
+
+    /// <summary>The model whose graph this layer belongs to (null until a model is built from it).</summary>
+    internal Model? Owner { get; set; }
+
+    /// <summary>
+    /// Calls the layer on a symbolic tensor, like calling a Keras layer: builds the layer for the input's shape (creating
+    /// its weights) and returns the symbolic output. Each layer instance can be applied once: shared layers (one instance
+    /// called on two inputs) are refused with a clear error; create a second layer instead.
+    /// </summary>
+    /// <param name="input">An <see cref="Input"/> or the output of another layer's <c>Apply</c>.</param>
+    /// <param name="training">Null: follow the model (training in <c>Fit</c>, inference otherwise). False: always run in
+    /// inference mode, e.g. <c>baseModel.Apply(x, training: false)</c> keeps a pretrained base's BatchNormalization on its
+    /// moving statistics while the outer model trains (gradients still flow through it).</param>
+    public SymbolicTensor Apply(SymbolicTensor input, bool? training = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return ApplyCore([input], training);
+    }
+
+    /// <summary>Calls a layer that takes several inputs (<see cref="Add"/>, <see cref="Concatenate"/>, …) on symbolic tensors.</summary>
+    public SymbolicTensor Apply(params SymbolicTensor[] inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        return ApplyCore(inputs, null);
+    }
+
+    private SymbolicTensor ApplyCore(SymbolicTensor[] inputs, bool? training)
+    {
+        if (this is Input) throw new InvalidOperationException("An Input is a graph source: pass it to other layers' Apply instead of applying it.");
+        for (int i = 0; i < inputs.Length; i++)
+            if (inputs[i] is null) throw new ArgumentNullException(nameof(inputs), $"Layer {Display}: input {i} is null.");
+        if (CallOutput is not null)
+            throw new InvalidOperationException($"Layer {Display} is already applied (to {string.Join(", ", CallOutput.Inputs.Select(t => t.Describe()))}). " +
+                "Shared layers (one instance called twice) are not supported: create a second layer with the same configuration.");
+        if (Owner is not null)
+            throw new InvalidOperationException($"Layer {Display} already belongs to model '{Owner.Name}'; a layer can be in one model's graph only.");
+        BuildFor(inputs.Select(t => t.Shape).ToArray());
+        CallOutput = new SymbolicTensor(this, inputs, OutputShape!.ToArray(), training);
+        return CallOutput;
+    }
+
+    /// <summary>Builds the layer for the shapes of its inputs; single-input layers require exactly one.</summary>
+    internal virtual void BuildFor(IReadOnlyList<int>[] inputShapes)
+    {
+        if (inputShapes.Length != 1)
+            throw new LayerShapeException(Name, "one input", $"{inputShapes.Length} inputs",
+                $"Layer {Display} takes one input, got {inputShapes.Length}: {string.Join(", ", inputShapes.Select(s => Fmt(s, true)))}.");
+        Build(inputShapes[0]);
+    }
+
+    /// <summary>The minimum number of inputs <see cref="Apply(SymbolicTensor[])"/> needs (1 except for merge layers).</summary>
+    internal virtual int MinInputs => 1;
+
+    /// <summary>Forward of one graph node: <paramref name="inputs"/> in call order. <paramref name="record"/> false lets a
+    /// nested model reuse buffers (no backward follows).</summary>
+    internal virtual Tensor ForwardNode(Tensor[] inputs, bool training, bool record) => Forward(inputs[0], training);
+
+    /// <summary>Backward of one graph node: writes dL/d(input i) into <paramref name="inputGradients"/>[i] (tensors owned by
+    /// the layer, or <paramref name="dy"/> itself; never written to by the caller).</summary>
+    internal virtual void BackwardNode(Tensor dy, Tensor?[] inputGradients) => inputGradients[0] = Backward(dy);
+
+    /// <summary>True if the output of a forward pass can be (a view of) the input's storage, e.g. <see cref="Flatten"/>.</summary>
+    internal virtual bool OutputMayAliasInput => false;
+
+    /// <summary>An output buffer offered by the execution plan for one inference call (reused by liveness); null otherwise.</summary>
+    internal Tensor? PlannedOutput { get; set; }
+
+    /// <summary>The forward output buffer: the plan's buffer when it offers one of the right shape (inference), else the
+    /// layer's own workspace <paramref name="own"/> (reused while the batch size stays the same).</summary>
+    protected Tensor OutputBuffer(ref Tensor? own, int n)
+    {
+        var p = PlannedOutput;
+        if (p is not null && p.Shape[0] == n && IsBatchOf(p.Shape, _outputShape!)) return p;
+        return Workspace(ref own, n, _outputShape!);
+    }
 
     /// <summary>When false the backward pass skips the input gradient (first layer of a model).</summary>
     internal bool NeedsInputGradient { get; set; } = true;
@@ -71,13 +203,20 @@ public abstract class Layer
         if (inputShape.Count == 0 || inputShape.Any(d => d <= 0))
             throw Error("positive dimensions", Fmt(inputShape, batch: true), "every dimension of the input shape must be positive");
         var output = ComputeOutputShape(inputShape);
-        _inputShape = inputShape.ToArray();
-        _outputShape = output;
-        CreateParameters(_inputShape, new Rng(Seed));
+        SetShapes(inputShape.ToArray(), output);
+        CreateParameters(_inputShape!, new Rng(Seed));
     }
 
-    /// <summary>Re-creates and re-initialises the parameters with a new seed (before training; drops optimiser state tied to the old ones).</summary>
-    internal void Reinitialize(int seed)
+    /// <summary>Records the built shapes (for layers whose build is not a single input shape, e.g. merges and models).</summary>
+    private protected void SetShapes(int[] inputShape, int[] outputShape)
+    {
+        _inputShape = inputShape;
+        _outputShape = outputShape;
+    }
+
+    /// <summary>Re-creates and re-initialises the parameters with a new seed (before training; drops optimiser state tied to the old ones).
+    /// A nested <see cref="Model"/> keeps its weights (it may be pretrained).</summary>
+    internal virtual void Reinitialize(int seed)
     {
         Seed = seed;
         if (_inputShape is null) return;
@@ -195,6 +334,9 @@ public abstract class Layer
         if (buffer is null || buffer.Shape[0] != n || !IsBatchOf(buffer.Shape, sample)) buffer = new Tensor(BatchShape(n, sample));
         return buffer;
     }
+
+    /// <summary>Batch shape (n, per-sample dims…).</summary>
+    internal static Shape BatchShapeOf(int n, IReadOnlyList<int> sample) => BatchShape(n, sample);
 
     /// <summary>Batch shape (n, per-sample dims…).</summary>
     protected static Shape BatchShape(int n, IReadOnlyList<int> sample)

@@ -50,7 +50,7 @@ public abstract class Pooling2D : Layer
 /// <summary>Max pooling like Keras <c>MaxPooling2D</c>; ties pick the first maximum in row-major window order.</summary>
 public sealed class MaxPooling2D : Pooling2D
 {
-    private Tensor? _x, _y, _dy, _dx;
+    private Tensor? _x, _y, _yOwn, _dy, _dx;
     private int[] _argmax = [];
     private ConvGeometry _g;
     private readonly Action<int, int, int> _forwardPart, _backwardPart;
@@ -76,7 +76,7 @@ public sealed class MaxPooling2D : Pooling2D
         int n = x.Shape[0];
         _g = Geometry(n);
         _x = x;
-        _y = Workspace(ref _y, n, OutputShape!);
+        _y = OutputBuffer(ref _yOwn, n);
         if (_argmax.Length != _y.Length) _argmax = new int[_y.Length];
         ForBatch(n, _forwardPart);
         return _y;
@@ -113,7 +113,7 @@ public sealed class MaxPooling2D : Pooling2D
 /// <summary>Average pooling like Keras <c>AveragePooling2D</c>; with Same padding only real pixels are averaged (TF semantics).</summary>
 public sealed class AveragePooling2D : Pooling2D
 {
-    private Tensor? _x, _y, _dy, _dx;
+    private Tensor? _x, _y, _yOwn, _dy, _dx;
     private ConvGeometry _g;
     private readonly Action<int, int, int> _forwardPart, _backwardPart;
 
@@ -143,7 +143,7 @@ public sealed class AveragePooling2D : Pooling2D
         int n = x.Shape[0];
         _g = Geometry(n);
         _x = x;
-        _y = Workspace(ref _y, n, OutputShape!);
+        _y = OutputBuffer(ref _yOwn, n);
         ForBatch(n, _forwardPart);
         return _y;
     }

@@ -21,7 +21,7 @@ public sealed class Rescaling : Layer
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor x, bool training)
     {
-        var y = Workspace(ref _y, x.Shape[0], InputShape!);
+        var y = OutputBuffer(ref _y, x.Shape[0]);
         TensorPrimitives.Multiply(x.Span, Scale, y.Span);
         if (Offset != 0f) TensorPrimitives.Add(y.Span, Offset, y.Span);
         return y;

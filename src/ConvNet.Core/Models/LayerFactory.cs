@@ -5,7 +5,7 @@ namespace ConvNet;
 /// <summary>Recreates layers from their saved type and configuration (only the known, safe layer types).</summary>
 internal static class LayerFactory
 {
-    public static Layer Create(string type, string name, IReadOnlyDictionary<string, string> c, int[] modelInput)
+    public static Layer Create(string type, string name, IReadOnlyDictionary<string, string> c)
     {
         static int I(string s) => int.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture);
         static (int, int) P(string s) { var p = s.Split(','); return p.Length == 2 ? (I(p[0]), I(p[1])) : throw new FormatException($"'{s}' is not a pair"); }
@@ -25,6 +25,23 @@ internal static class LayerFactory
             "ReLU" => new ReLU(name),
             "Tanh" => new Tanh(name),
             "Softmax" => new Softmax(name),
+            "Add" => new Add(name),
+            "Subtract" => new Subtract(name),
+            "Multiply" => new Multiply(name),
+            "Average" => new Average(name),
+            "Concatenate" => new Concatenate(I(c["axis"]), name),
+            "Activation" => new ActivationLayer(ActivationOps.Parse(c["activation"]), name),
+            "LeakyReLU" => new LeakyReLU(F(c["negative_slope"]), name),
+            "ZeroPadding2D" => new ZeroPadding2D(RowWindowCopy.Parse(c["padding"]), name),
+            "Cropping2D" => new Cropping2D(RowWindowCopy.Parse(c["cropping"]), name),
+            "BatchNormalization" => new BatchNormalization(I(c["axis"]), F(c["momentum"]), F(c["epsilon"]), B(c["center"]), B(c["scale"]), name),
+            "GlobalMaxPooling2D" => new GlobalMaxPooling2D(name),
+            "Dropout" => new Dropout(F(c["rate"]), DropoutBase.ParseSeed(c["seed"]), name),
+            "SpatialDropout2D" => new SpatialDropout2D(F(c["rate"]), DropoutBase.ParseSeed(c["seed"]), name),
+            "DepthwiseConv2D" => new DepthwiseConv2D(P(c["kernel_size"]), P(c["strides"]), Pad(c["padding"]), I(c["depth_multiplier"]),
+                ActivationOps.Parse(c["activation"]), B(c["use_bias"]), name),
+            "SeparableConv2D" => new SeparableConv2D(I(c["filters"]), P(c["kernel_size"]), P(c["strides"]), Pad(c["padding"]), I(c["depth_multiplier"]),
+                ActivationOps.Parse(c["activation"]), B(c["use_bias"]), name),
             _ => throw new ArgumentException($"unknown layer type '{type}'"),
         };
     }

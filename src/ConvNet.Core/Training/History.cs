@@ -1,6 +1,6 @@
 namespace ConvNet;
 
-/// <summary>Per-epoch logs of <see cref="Sequential.Fit(Dataset, int, int, Dataset?, IEnumerable{Callback}?, bool, int, IProgress{TrainingProgress}?, CancellationToken)"/>: <c>loss</c>, metrics, and their <c>val_</c> variants.</summary>
+/// <summary>Per-epoch logs of <see cref="Model.Fit(Dataset, int, int, Dataset?, IEnumerable{Callback}?, bool, int, IProgress{TrainingProgress}?, CancellationToken)"/>: <c>loss</c>, metrics, and their <c>val_</c> variants.</summary>
 public sealed class History
 {
     private readonly Dictionary<string, List<double>> _values = [];

@@ -9,8 +9,9 @@ internal static class SummaryCommand
     {
         var model = new Option<string>("--model")
         {
-            Description = "mandarin (the lecture's CNN, 849,977 params), lenet5 (61,706), alexnet (62,378,344), or a model file.",
-            HelpName = "mandarin|lenet5|alexnet|FILE",
+            Description = "mandarin (the lecture's CNN, 849,977 params), lenet5 (61,706), alexnet (62,378,344), inception-module (163,696), " +
+                "residual-block (303,616), mandarin-functional (849,977), or a model file.",
+            HelpName = "mandarin|lenet5|alexnet|inception-module|residual-block|mandarin-functional|FILE",
             DefaultValueFactory = _ => "mandarin",
         };
         var cmd = new Command("summary", "Print a model's Keras-style summary: layers, output shapes and parameter counts.") { model };
@@ -20,8 +21,9 @@ internal static class SummaryCommand
 
     public static int Run(CliContext ctx, string name)
     {
-        Sequential model;
-        if (ModelZoo.Names.Contains(name))
+        Model model;
+        if (ModelZoo.GraphNames.Contains(name)) model = ModelZoo.CreateGraph(name);
+        else if (ModelZoo.Names.Contains(name))
         {
             var (h, w, c) = ModelZoo.InputFor(name);
             model = ModelZoo.Create(name, [h, w, c], name switch { "mandarin" => 57, "lenet5" => 10, _ => 1000 });
@@ -32,7 +34,7 @@ internal static class SummaryCommand
         }
         else
         {
-            throw new CliException($"'{name}' is neither a known model ({string.Join(", ", ModelZoo.Names)}) nor an existing model file.");
+            throw new CliException($"'{name}' is neither a known model ({string.Join(", ", ModelZoo.Names.Concat(ModelZoo.GraphNames))}) nor an existing model file.");
         }
         ctx.Out.Write(model.Summary());
         return ExitCodes.Success;

@@ -3,7 +3,7 @@ using System.Numerics;
 
 namespace ConvNet;
 
-public sealed partial class Sequential
+public partial class Model
 {
     private int[] _labelBuffer = [];
     private readonly Dictionary<int, Tensor> _gradTensors = [];
@@ -16,7 +16,7 @@ public sealed partial class Sequential
     /// <summary>
     /// Trains for up to <paramref name="epochs"/> epochs in mini-batches (the sample order is a seeded shuffle per epoch),
     /// evaluates <paramref name="validationData"/> after each epoch, runs callbacks and reports progress.
-    /// Same seed and same <see cref="Threads"/> → bit-identical weights and history.
+    /// Same seed and same <see cref="Layer.Threads"/> → bit-identical weights and history.
     /// </summary>
     /// <exception cref="TrainingException">A label is out of range, an input is NaN/Inf, or the loss became NaN/Inf (the batch is not applied).</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the weights are those after the last completed batch.</exception>
@@ -116,7 +116,7 @@ public sealed partial class Sequential
         CheckLabels(labels, classes, epoch, batch);
         if (!AllFinite(bx.Span))
             throw new TrainingException($"Epoch {epoch + 1}, batch {batch + 1}: the input batch contains NaN or infinite values; nothing was updated.");
-        var logits = Call(bx, training: true);
+        var logits = Run(bx, training: true, record: true);
         int rows = bx.Shape[0];
         var grad = GradTensor(logits.Shape);
         grad.Span.Clear();
@@ -125,24 +125,26 @@ public sealed partial class Sequential
         if (!double.IsFinite(loss))
             throw new TrainingException($"Epoch {epoch + 1}, batch {batch + 1}: the loss became {loss}; the batch was not applied (try a lower learning rate).");
         foreach (var m in _metrics) m.Update(rows, classes, logits.Span, labels);
-        var dy = grad;
         var plan = Plan();
-        for (int s = plan.Length - 1; s >= 0; s--)
-        {
-            int i = plan[s].First;
-            dy = BackwardStep(i, dy);
-            if (!_layers[i].NeedsInputGradient) break;
-        }
-        _optimizer!.Threads = _threads;
+        plan.PrepareBackward(inputNeedsGradient: false);
+        if (plan.AnyGradient) plan.Backward(grad);
+        _optimizer!.Threads = Threads;
         _optimizer.BeginStep();
-        foreach (var l in _layers)
+        ApplyOptimizer(this, _optimizer);
+        return loss;
+    }
+
+    // Updates the trainable parameters of every layer, nested models included; frozen gradients are discarded.
+    private static void ApplyOptimizer(Model model, Optimizer optimizer)
+    {
+        foreach (var l in model._layers)
         {
+            if (l is Model inner) { ApplyOptimizer(inner, optimizer); continue; }
             var ps = l.Parameters;
             for (int i = 0; i < ps.Count; i++)
-                if (l.Trainable && ps[i].Trainable) _optimizer.Apply(ps[i]);
+                if (l.Trainable && ps[i].Trainable) optimizer.Apply(ps[i]);
                 else ps[i].Grad.Span.Clear();   // frozen or non-trainable state: gradients are discarded
         }
-        return loss;
     }
 
     private Tensor GradTensor(Shape shape)
@@ -192,7 +194,7 @@ public sealed partial class Sequential
             var labels = data.Y.AsSpan(s, cnt);
             foreach (int l in labels)
                 if ((uint)l >= (uint)classes) throw new ArgumentException($"Label {l} is out of range for a model with {classes} classes.", nameof(data));
-            var logits = Call(data.X.Slice(s, cnt));
+            var logits = Run(data.X.Slice(s, cnt), training: false, record: false);
             EnsureLength(ref _scratch, logits.Length);
             lossSum += _loss.Compute(cnt, classes, logits.Span, labels, [], _scratch);
             foreach (var m in metrics) m.Update(cnt, classes, logits.Span, labels);
