@@ -473,4 +473,25 @@ public sealed class WalkthroughFigureTests : IDisposable
         Assert.Equal(49, fig.Panels[2].Values[7, 7]);
         Assert.Equal(9, Enumerable.Range(0, 225).Count(i => fig.Panels[3].Values[i / 15, i % 15] != 0));
     }
+
+    [Fact]
+    public void Walkthrough_12_figures_bars_are_the_parameters_and_gradients()
+    {
+        var figs = Lessons.Figures(12).Cast<Figure>().ToArray();
+        var convs = Applications.InceptionModule3a().Layers.OfType<Conv2D>().Concat(InceptionResidualLesson.WithoutBottlenecks().Layers.OfType<Conv2D>()).ToArray();
+        Assert.Equal(convs.Length, figs[0].Blocks.Count);
+        double max = convs.Max(c => c.ParamCount);
+        Assert.Equal(221_312, max);
+        for (int i = 0; i < convs.Length; i++)
+        {
+            Assert.EndsWith(convs[i].ParamCount.ToString("N0", CultureInfo.InvariantCulture), figs[0].Blocks[i].Line2, StringComparison.Ordinal);
+            Assert.Equal(convs[i].ParamCount / max, figs[0].Blocks[i].Bar);
+        }
+        var (plain, res) = (figs[1].Charts[0], figs[1].Charts[1]);
+        for (int n = 1; n <= 10; n++)
+        {
+            Assert.Equal(Math.Pow(0.1, n), plain.Values[n - 1], Math.Pow(0.1, n) * 1e-5);
+            Assert.Equal(Math.Pow(1.1, n), res.Values[n - 1], 1e-5);
+        }
+    }
 }

@@ -672,4 +672,34 @@ public class WalkthroughTests
         string md = File.ReadAllText(PagePath(11));
         foreach (var a in new[] { "**11**", "**294,912**", "**409,600**", "**13**", "**31**", "**27C²**", "**49C²**" }) Assert.Contains(a, md, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Walkthrough_12_bottleneck_arithmetic_and_gradient_through_shortcuts()
+    {
+        string text = Render(12);
+        long[] with = [64 * 193, 96 * 193, 128 * (9 * 96 + 1), 16 * 193, 32 * (25 * 16 + 1), 32 * 193];
+        Assert.Equal(new long[] { 12_352, 18_528, 110_720, 3_088, 12_832, 6_176 }, with);
+        Assert.Equal(163_696, with.Sum());
+        long[] without = [64 * 193, 128 * (9 * 192 + 1), 32 * (25 * 192 + 1), 32 * 193];
+        Assert.Equal(393_472, without.Sum());
+        Assert.Contains(" Total params: 163,696 (639.44 KB)", text, StringComparison.Ordinal);
+        Assert.Contains("    total                        393,472   library CountParams 393,472, output (None, 28, 28, 256)", text, StringComparison.Ordinal);
+        Assert.Contains($"    parameters 393,472 / 163,696 = {393_472.0 / 163_696:F2}×", text, StringComparison.Ordinal);
+        long macs = (with.Sum() - (64 + 96 + 128 + 16 + 32 + 32)) * 784L, naiveMacs = (without.Sum() - (64 + 128 + 32 + 32)) * 784L;
+        Assert.Contains($"{naiveMacs:N0} / {macs:N0} = {(double)naiveMacs / macs:F2}×", text, StringComparison.Ordinal);
+        Assert.Equal(15_920, 16 * 193 + 32 * (25 * 16 + 1));
+
+        for (int n = 1; n <= 10; n++)
+        {
+            Assert.Equal(Math.Pow(0.1, n), InceptionResidualLesson.InputGradient(InceptionResidualLesson.Chain(n, false)), Math.Pow(0.1, n) * 1e-5);
+            Assert.Equal(Math.Pow(1.1, n), InceptionResidualLesson.InputGradient(InceptionResidualLesson.Chain(n, true)), 1e-5);
+        }
+        Assert.Matches(@"\n\s+10   1\.000E-10\s+1\.000E-10\s+2\.5937   2\.5937\n", text);
+        var answers = InceptionResidualLesson.Exercises().Select(e => e.Answer).ToArray();
+        long b = 128 * 257 + 128 * 257 + 192 * (9 * 128 + 1) + 32 * 257 + 96 * (25 * 32 + 1) + 64 * 257;
+        Assert.Equal(388_736, b);
+        Assert.Equal(new[] { "388,736", "480", "303,616", $"1.000E-10, {Math.Pow(0.9, 10):0.0000}" }, answers);
+        string md = File.ReadAllText(PagePath(12));
+        foreach (var a in new[] { "**163,696**", "**388,736**", "**480**", "**303,616**", "**0.3487**" }) Assert.Contains(a, md, StringComparison.Ordinal);
+    }
 }

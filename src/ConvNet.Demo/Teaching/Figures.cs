@@ -216,6 +216,9 @@ internal sealed class Figure(string name, string title) : IFigureFile
         return chart;
     }
 
+    /// <summary>Whether stacked boxes are joined by arrows (a chain of layers) or not (parallel branches).</summary>
+    public bool StackArrows { get; init; } = true;
+
     /// <summary>Labelled boxes (block diagrams), in placement order.</summary>
     public List<TextBox> Blocks { get; } = [];
 
@@ -255,7 +258,7 @@ internal sealed class Figure(string name, string title) : IFigureFile
         {
             var b = Blocks[i];
             b.Draw(g);
-            if (i + 1 < Blocks.Count && Blocks[i + 1].X == b.X && Blocks[i + 1].Y == b.Y + b.Height + StackGap)
+            if (StackArrows && i + 1 < Blocks.Count && Blocks[i + 1].X == b.X && Blocks[i + 1].Y == b.Y + b.Height + StackGap)
             {
                 int cx = b.X + 40;
                 g.Fill(cx, b.Y + b.Height, 2, StackGap - 4, Palette.Ink);
@@ -445,6 +448,7 @@ internal sealed class Canvas
         '→' => ["000", "001", "111", "001", "000"],
         '_' => ["000", "000", "000", "000", "111"],
         '%' => ["101", "001", "010", "100", "101"],
+        '^' => ["010", "101", "000", "000", "000"],
         '·' => ["000", "000", "010", "000", "000"],
         ' ' => ["000", "000", "000", "000", "000"],
         _ => ["111", "001", "010", "000", "010"],

@@ -21,6 +21,7 @@ public static class Lessons
         (9, "Learning a filter from data"),
         (10, "Backpropagation, completed"),
         (11, "Receptive fields and stacks of 3×3 filters"),
+        (12, "Inception modules and residual connections"),
     ];
 
     /// <summary>The title of lesson <paramref name="n"/>.</summary>
@@ -51,6 +52,7 @@ public static class Lessons
             9 => [.. LearningFilterLesson.Figures()],
             10 => [.. BackpropCompletedLesson.Figures()],
             11 => [.. ReceptiveFieldLesson.Figures()],
+            12 => [.. InceptionResidualLesson.Figures()],
             _ => [],
         };
     }
@@ -78,6 +80,7 @@ public static class Lessons
             case 9: LearningFilterLesson.Write(page); break;
             case 10: BackpropCompletedLesson.Write(page); break;
             case 11: ReceptiveFieldLesson.Write(page); break;
+            case 12: InceptionResidualLesson.Write(page); break;
         }
         return page.ToString();
     }
