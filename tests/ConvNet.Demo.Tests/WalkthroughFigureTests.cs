@@ -494,4 +494,25 @@ public sealed class WalkthroughFigureTests : IDisposable
             Assert.Equal(Math.Pow(1.1, n), res.Values[n - 1], 1e-5);
         }
     }
+
+    [Fact]
+    public void Walkthrough_13_figure_bars_and_whiskers_are_the_accuracies_and_intervals()
+    {
+        var fig = (Figure)Assert.Single(Lessons.Figures(13));
+        using var img = fig.Render();
+        var chart = fig.Charts.Single();
+        var runs = ErrorAnalysisLesson.Runs;
+        Assert.Equal(runs.Length, chart.Values.Length);
+        for (int i = 0; i < runs.Length; i++)
+        {
+            Assert.Equal(runs[i].Correct / 57.0, chart.Values[i]);
+            int expected = (int)Math.Round(chart.Height * runs[i].Correct / 57.0);
+            int filled = 0;
+            for (int y = chart.Baseline - 1; y >= chart.Y && img[chart.BarLeft(i) + 2, y] == chart.Colour; y--) filled++;
+            Assert.Equal(expected, filled);
+            var (lo, hi) = ErrorAnalysisLesson.Wilson(runs[i].Correct, 57);
+            Assert.Equal((lo, hi), chart.Intervals![i]);
+            Assert.Equal(Palette.Ink, img[chart.BarColumn(i), chart.Baseline - (int)Math.Round(chart.Height * (lo + hi) / 2)]);
+        }
+    }
 }

@@ -702,4 +702,28 @@ public class WalkthroughTests
         string md = File.ReadAllText(PagePath(12));
         foreach (var a in new[] { "**163,696**", "**388,736**", "**480**", "**303,616**", "**0.3487**" }) Assert.Contains(a, md, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Walkthrough_13_accuracies_are_counts_out_of_57_with_intervals()
+    {
+        string text = Render(13);
+        foreach (var (_, _, k, reported) in ErrorAnalysisLesson.Runs)
+            Assert.Equal(reported, (k / 57.0).ToString("0.000", CultureInfo.InvariantCulture));
+        Assert.Contains("One image is 1/57 = 1.75 percentage points", text, StringComparison.Ordinal);
+        // Wilson interval by its textbook form for 41/57.
+        double p = 41 / 57.0, z = 1.96, n = 57;
+        double centre = (p + z * z / (2 * n)) / (1 + z * z / n), half = z / (1 + z * z / n) * Math.Sqrt(p * (1 - p) / n + z * z / (4 * n * n));
+        Assert.Contains(FormattableString.Invariant($"= 41/57      {Math.Sqrt(p * (1 - p) / n):0.000}     {centre - half:0.000} - {centre + half:0.000}"), text, StringComparison.Ordinal);
+        double se = Math.Sqrt(49 / 57.0 * (8 / 57.0) / 57 + 44 / 57.0 * (13 / 57.0) / 57);
+        Assert.Contains(FormattableString.Invariant($"sqrt(se1² + se3²) = {se:0.000}, so two standard errors are {200 * se:0.0} points"), text, StringComparison.Ordinal);
+        Assert.True(200 * se > 100 * 5 / 57.0);
+        Assert.Contains("    ± 2 points:  1,537 images", text, StringComparison.Ordinal);
+        Assert.Equal(1_537, (int)Math.Ceiling(1.96 * 1.96 * 0.8 * 0.2 / 0.0004));
+        var answers = ErrorAnalysisLesson.Exercises().Select(e => e.Answer).ToArray();
+        Assert.Equal(new[] { "200", "0.537 - 0.775", "0.754", "1,825" }, answers);
+        string md = File.ReadAllText(PagePath(13));
+        foreach (var a in new[] { "**200**", "**0.537 – 0.775**", "**0.754**", "**1,825**" }) Assert.Contains(a, md, StringComparison.Ordinal);
+        Assert.Contains("](../images/errors.png)", md, StringComparison.Ordinal);
+        Assert.Contains("](../images/confidence.png)", md, StringComparison.Ordinal);
+    }
 }

@@ -121,6 +121,12 @@ internal sealed class BarChart
     public int Y { get; set; }
     public int Width => Values.Length * (BarWidth + 2) + 2;
 
+    /// <summary>Optional interval per bar (same scale as the values), drawn as a whisker through the bar's middle.</summary>
+    public (double Lo, double Hi)[]? Intervals { get; init; }
+
+    /// <summary>The first pixel column of bar i.</summary>
+    public int BarLeft(int i) => X + 2 + i * (BarWidth + 2);
+
     /// <summary>Height in pixels of bar i.</summary>
     public int BarPixels(int i) => (int)Math.Round(Height * Math.Clamp(Scale(Values[i]), 0, 1));
 
@@ -140,6 +146,13 @@ internal sealed class BarChart
             int h = BarPixels(i);
             g.Fill(X + 2 + i * (BarWidth + 2), Baseline - h, BarWidth, h, Colour);
             if (Label(i) is { } text) g.Text(BarColumn(i) - Canvas.TextWidth(text, 1) / 2, Baseline + 4, text, Palette.Ink, 1);
+            if (Intervals is { } iv)
+            {
+                int lo = (int)Math.Round(Height * Math.Clamp(Scale(iv[i].Lo), 0, 1)), hi = (int)Math.Round(Height * Math.Clamp(Scale(iv[i].Hi), 0, 1));
+                g.Fill(BarColumn(i) - 1, Baseline - hi, 2, hi - lo + 1, Palette.Ink);
+                g.Fill(BarColumn(i) - 5, Baseline - hi, 10, 2, Palette.Ink);
+                g.Fill(BarColumn(i) - 5, Baseline - lo - 1, 10, 2, Palette.Ink);
+            }
         }
     }
 }

@@ -22,6 +22,7 @@ public static class Lessons
         (10, "Backpropagation, completed"),
         (11, "Receptive fields and stacks of 3×3 filters"),
         (12, "Inception modules and residual connections"),
+        (13, "Error analysis: what one image is worth"),
     ];
 
     /// <summary>The title of lesson <paramref name="n"/>.</summary>
@@ -53,6 +54,7 @@ public static class Lessons
             10 => [.. BackpropCompletedLesson.Figures()],
             11 => [.. ReceptiveFieldLesson.Figures()],
             12 => [.. InceptionResidualLesson.Figures()],
+            13 => [.. ErrorAnalysisLesson.Figures()],
             _ => [],
         };
     }
@@ -81,6 +83,7 @@ public static class Lessons
             case 10: BackpropCompletedLesson.Write(page); break;
             case 11: ReceptiveFieldLesson.Write(page); break;
             case 12: InceptionResidualLesson.Write(page); break;
+            case 13: ErrorAnalysisLesson.Write(page); break;
         }
         return page.ToString();
     }
