@@ -515,4 +515,17 @@ public sealed class WalkthroughFigureTests : IDisposable
             Assert.Equal(Palette.Ink, img[chart.BarColumn(i), chart.Baseline - (int)Math.Round(chart.Height * (lo + hi) / 2)]);
         }
     }
+
+    [Fact]
+    public void Walkthrough_lesson_command_writes_the_figures_and_prints_the_same_page()
+    {
+        var r = CliRunner.Run("lesson", "3", "--figures", _dir);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal(Lessons.Render(3), r.Out);
+        foreach (var f in Lessons.Figures(3))
+        {
+            Assert.True(File.Exists(Path.Combine(_dir, f.FileName)), f.FileName);
+            Assert.Contains(f.FileName, r.Err, StringComparison.Ordinal);
+        }
+    }
 }
