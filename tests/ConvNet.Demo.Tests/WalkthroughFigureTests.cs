@@ -85,7 +85,8 @@ public sealed class WalkthroughFigureTests : IDisposable
     [MemberData(nameof(Numbers))]
     public void Walkthrough_figure_cells_have_the_colour_of_their_number(int n)
     {
-        foreach (var f in Lessons.Figures(n).OfType<Figure>())
+        var figures = Lessons.Figures(n).OfType<Figure>().Concat(Lessons.Figures(n).OfType<Animation>().SelectMany(a => a.Frames));
+        foreach (var f in figures)
         {
             using var img = f.Render();
             foreach (var p in f.Panels)
@@ -321,7 +322,7 @@ public sealed class WalkthroughFigureTests : IDisposable
     public void Walkthrough_2_figure_products_add_up_to_the_printed_pixel()
     {
         string text = Lessons.Render(2);
-        var fig = (Figure)Assert.Single(Lessons.Figures(2));
+        var fig = Assert.Single(Lessons.Figures(2).OfType<Figure>());
         const int r0 = MultichannelLesson.OutRow, c0 = MultichannelLesson.OutCol;
         int total = 0;
         for (int ch = 0; ch < 3; ch++)
@@ -527,5 +528,28 @@ public sealed class WalkthroughFigureTests : IDisposable
             Assert.True(File.Exists(Path.Combine(_dir, f.FileName)), f.FileName);
             Assert.Contains(f.FileName, r.Err, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void Walkthrough_2_animation_fills_the_printed_output_one_pixel_per_frame()
+    {
+        string text = Lessons.Render(2);
+        var printed = GridAfter(text, "Library Conv2D(1, 3, valid)", 3);
+        var gif = Lessons.Figures(2).OfType<Animation>().Single();
+        Assert.Equal(9, gif.Frames.Count);
+        for (int k = 0; k < 9; k++)
+        {
+            var frame = gif.Frames[k];
+            var output = frame.Panels[3];
+            AssertPanelEquals(printed, output);
+            Assert.Equal((k / 3, k % 3), (output.Outlines.Single().R, output.Outlines.Single().C));
+            for (int cell = 0; cell < 9; cell++)
+                Assert.Equal(cell <= k, output.Text(cell / 3, cell % 3).Length > 0);
+            foreach (var chan in frame.Panels.Take(3))
+                Assert.Equal((k / 3, k % 3, 3, 3), (chan.Boxes.Single().R, chan.Boxes.Single().C, chan.Boxes.Single().Rows, chan.Boxes.Single().Cols));
+            Assert.EndsWith($"= {printed[k / 3][k % 3]}", frame.Title, StringComparison.Ordinal);
+        }
+        using var img = Image.Load<Rgb24>(gif.Save(_dir));
+        Assert.Equal(9, img.Frames.Count);
     }
 }

@@ -43,7 +43,7 @@ public static class Lessons
         return n switch
         {
             1 => [.. YellowDetectorLesson.Figures()],
-            2 => [.. MultichannelLesson.Figures()],
+            2 => [.. MultichannelLesson.Figures(), MultichannelLesson.SlidingWindow()],
             3 => [.. PaddingStrideLesson.Figures()],
             4 => [.. PointwiseLesson.Figures()],
             5 => [.. PoolingLesson.Figures()],

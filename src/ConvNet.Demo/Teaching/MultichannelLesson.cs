@@ -89,6 +89,48 @@ internal static class MultichannelLesson
         yield return fig;
     }
 
+    /// <summary>
+    /// The sliding window as an animation: one frame per output pixel, the window boxed on all three channels and the
+    /// output filled in up to that pixel (cells not yet computed are blank).
+    /// </summary>
+    public static Animation SlidingWindow()
+    {
+        var conv = Lab.Conv(1, (K, K), (1, 1), Padding.Valid, (Size, Size, Channels), Kernel(), [Bias]);
+        var y = Lab.Run(conv, Image());
+        int oh = conv.OutputShape![0], ow = conv.OutputShape[1];
+        var frames = new List<Figure>();
+        for (int i = 0; i < oh; i++)
+            for (int j = 0; j < ow; j++)
+            {
+                var f = new Figure("02-sliding-window-frame", Inv.S($"y[{i},{j}] = sum of 27 products + bias {Page.Num(Bias)} = {Page.Num(y[i * ow + j])}"));
+                for (int ch = 0; ch < Channels; ch++)
+                {
+                    var xs = new double[Size, Size];
+                    for (int r = 0; r < Size; r++)
+                        for (int c = 0; c < Size; c++) xs[r, c] = Pixel(r, c, ch);
+                    var chan = new GridPanel { Title = Inv.S($"channel {ChannelNames[ch]}"), Cell = 28, Values = xs, Colour = v => Palette.Gray(v, 8, -2) };
+                    chan.Boxes.Add((i, j, K, K, Palette.Window));
+                    f.Place(chan);
+                }
+                int done = i * ow + j;
+                var ys = new double[oh, ow];
+                for (int r = 0; r < oh; r++)
+                    for (int c = 0; c < ow; c++) ys[r, c] = y[r * ow + c];
+                var output = new GridPanel
+                {
+                    Title = "output",
+                    Cell = 40,
+                    Values = ys,
+                    Fill = (r, c) => r * ow + c <= done ? Palette.Signed(ys[r, c], 16) : Palette.Padding,
+                    Label = (r, c) => r * ow + c <= done ? Page.Num((float)ys[r, c]) : "",
+                };
+                output.Outlines.Add((i, j, Palette.Window));
+                f.Place(output);
+                frames.Add(f);
+            }
+        return new Animation("02-sliding-window", frames, 90);
+    }
+
     public static void Write(Page p)
     {
         var conv = Lab.Conv(1, (K, K), (1, 1), Padding.Valid, (Size, Size, Channels), Kernel(), [Bias]);
