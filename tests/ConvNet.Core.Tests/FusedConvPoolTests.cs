@@ -9,6 +9,7 @@ namespace ConvNet.Core.Tests;
 /// fusion vs the same model with fusion disabled (outputs and parameter gradients), and a finite-difference gradient
 /// check through the fused pair.
 /// </summary>
+[Collection("Allocation")]
 public class FusedConvPoolTests
 {
     private static readonly (int PH, int PW, int SH, int SW)[] Pools = [(2, 2, 2, 2), (3, 3, 3, 3), (2, 3, 2, 3), (2, 2, 3, 3), (1, 2, 1, 2), (3, 1, 4, 2)];

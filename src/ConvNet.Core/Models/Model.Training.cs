@@ -6,12 +6,18 @@ namespace ConvNet;
 public partial class Model
 {
     private int[] _labelBuffer = [];
+    private float[] _targetBuffer = [];
     private readonly Dictionary<int, Tensor> _gradTensors = [];
 
-    /// <summary>Trains on tensors, like Keras <c>fit(x, y, …)</c>. See <see cref="Fit(Dataset, int, int, Dataset?, IEnumerable{Callback}?, bool, int, IProgress{TrainingProgress}?, CancellationToken)"/>.</summary>
+    /// <summary>Trains on tensors, like Keras <c>fit(x, y, …)</c>. See <see cref="Fit(Dataset, int, int, Dataset?, IEnumerable{Callback}?, bool, int, IProgress{TrainingProgress}?, CancellationToken, int?)"/>.</summary>
     public History Fit(Tensor x, int[] y, int epochs = 1, int batchSize = 32, Dataset? validationData = null, IEnumerable<Callback>? callbacks = null,
-        bool shuffle = true, int seed = 0, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
-        => Fit(new Dataset(x, y), epochs, batchSize, validationData, callbacks, shuffle, seed, progress, cancellationToken);
+        bool shuffle = true, int seed = 0, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default, int? verbose = null)
+        => Fit(new Dataset(x, y), epochs, batchSize, validationData, callbacks, shuffle, seed, progress, cancellationToken, verbose);
+
+    /// <summary>Trains on tensors with float targets (N, outputs), like Keras <c>fit(x, y, …)</c> for regression or binary/one-hot losses.</summary>
+    public History Fit(Tensor x, Tensor y, int epochs = 1, int batchSize = 32, Dataset? validationData = null, IEnumerable<Callback>? callbacks = null,
+        bool shuffle = true, int seed = 0, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default, int? verbose = null)
+        => Fit(new Dataset(x, y), epochs, batchSize, validationData, callbacks, shuffle, seed, progress, cancellationToken, verbose);
 
     /// <summary>
     /// Trains for up to <paramref name="epochs"/> epochs in mini-batches (the sample order is a seeded shuffle per epoch),
@@ -20,10 +26,18 @@ public partial class Model
     /// </summary>
     /// <exception cref="TrainingException">A label is out of range, an input is NaN/Inf, or the loss became NaN/Inf (the batch is not applied).</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the weights are those after the last completed batch.</exception>
+    /// <remarks><c>verbose</c>, like Keras: 0 silent; 1 a progress line per batch on the console; 2 one line per epoch. Null (default):
+    /// 0 when a <c>progress</c> handler is given (the caller shows progress), else 1 on an interactive console and 2 when the
+    /// output is redirected. Callback messages (early stopping, a monitor that is not available) are printed unless 0.
+    /// A callback monitoring a name that Fit does not log fails before the first epoch, listing the available names.</remarks>
     public History Fit(Dataset train, int epochs = 1, int batchSize = 32, Dataset? validationData = null, IEnumerable<Callback>? callbacks = null,
-        bool shuffle = true, int seed = 0, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        bool shuffle = true, int seed = 0, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default, int? verbose = null)
     {
         ArgumentNullException.ThrowIfNull(train);
+        if (verbose is < 0 or > 2) throw new ArgumentOutOfRangeException(nameof(verbose), $"verbose must be 0, 1 or 2, got {verbose}.");
+        using var exclusive = Exclusive();
+        int level = verbose ?? (progress is not null ? 0 : Console.IsOutputRedirected ? 2 : 1);
+        if (progress is null && level > 0) progress = new ConsoleTrainingProgress(Console.Out, level);
         if (_optimizer is null || _loss is null) throw new InvalidOperationException($"Model '{Name}' must be compiled (Compile(optimizer, loss, metrics)) before Fit.");
         if (epochs <= 0) throw new ArgumentOutOfRangeException(nameof(epochs), $"epochs must be positive, got {epochs}.");
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), $"batchSize must be positive, got {batchSize}.");
@@ -31,13 +45,21 @@ public partial class Model
         EnsureBuilt(train.X);
         CheckBatch(train.X);
         if (validationData is not null) CheckBatch(validationData.X);
+        TargetChecks.CheckDataset(_loss, _metrics, train, OutputShape[^1], "the training data", checkLabelRange: false);
+        if (validationData is not null) TargetChecks.CheckDataset(_loss, _metrics, validationData, OutputShape[^1], "the validation data");
         var cbs = callbacks?.ToArray() ?? [];
+        var logNames = EvaluateNames.Concat(validationData is null ? [] : EvaluateNames.Select(k => "val_" + k)).ToArray();
+        foreach (var cb in cbs)
+            if (cb is IMonitoringCallback { Monitor: var monitor } && !logNames.Contains(monitor))
+                throw new ArgumentException($"{cb.GetType().Name} monitors '{monitor}', which this Fit does not log; the available names are {string.Join(", ", logNames)}" +
+                    (validationData is null && monitor.StartsWith("val_", StringComparison.Ordinal) ? " (val_ names need validationData)." : "."), nameof(callbacks));
+        var terminateOnNaN = cbs.OfType<TerminateOnNaN>().FirstOrDefault();
         var history = new History();
         _progress = progress; _progressEpochs = epochs; _clock = Stopwatch.StartNew();
         StopTraining = false;
         foreach (var cb in cbs) cb.OnTrainBegin(this);
         int n = train.Count, batches = (n + batchSize - 1) / batchSize;
-        var logKeys = EvaluateNames.Concat(validationData is null ? [] : EvaluateNames.Select(k => "val_" + k)).ToArray();
+        var logKeys = logNames;
         for (int epoch = 0; epoch < epochs && !StopTraining; epoch++)
         {
             _progressEpoch = epoch + 1;
@@ -49,8 +71,13 @@ public partial class Model
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 int start = b * batchSize, cnt = Math.Min(batchSize, n - start);
-                var bx = Gather(train, order.AsSpan(start, cnt), out var labels);
-                lossSum += TrainStep(bx, labels, epoch, b);
+                var bx = Gather(train, order.AsSpan(start, cnt), out var targets);
+                try { lossSum += TrainStep(bx, targets, epoch, b); }
+                catch (TrainingException e) when (e.LossNotFinite && terminateOnNaN is not null)
+                {
+                    terminateOnNaN.OnInvalidLoss(this, epoch, b, e.Message);   // the batch was not applied; end the epoch here
+                    break;
+                }
                 seen += cnt;
                 if (progress is not null)
                     progress.Report(new TrainingProgress(ProgressKind.BatchEnd, epoch + 1, epochs, b + 1, batches, RunningLogs(lossSum / seen), _clock.Elapsed));
@@ -71,6 +98,9 @@ public partial class Model
         return history;
     }
 
+    // Where a training error happened: "Epoch 3, batch 2", or "TrainOnBatch" (epoch −1).
+    private static string Where(int epoch, int batch) => epoch < 0 ? "TrainOnBatch" : $"Epoch {epoch + 1}, batch {batch + 1}";
+
     private Dictionary<string, double> RunningLogs(double loss)
     {
         var logs = new Dictionary<string, double> { ["loss"] = loss };
@@ -78,19 +108,26 @@ public partial class Model
         return logs;
     }
 
-    // Copies the selected samples into a reusable (count, …) buffer and their labels into a reusable array.
-    private Tensor Gather(Dataset data, ReadOnlySpan<int> indices, out ReadOnlySpan<int> labels)
+    // Copies the selected samples into a reusable (count, …) buffer and their targets (labels or floats) into a reusable array.
+    private Tensor Gather(Dataset data, ReadOnlySpan<int> indices, out TargetBatch targets)
     {
         int cnt = indices.Length, per = data.X.Length / data.Count;
         var bx = BatchBuffer(cnt);
-        if (_labelBuffer.Length < cnt) _labelBuffer = new int[cnt];
         var src = data.X.Span; var dst = bx.Span;
-        for (int i = 0; i < cnt; i++)
+        for (int i = 0; i < cnt; i++) src.Slice(indices[i] * per, per).CopyTo(dst.Slice(i * per, per));
+        if (data.TargetKind == TargetKind.Labels)
         {
-            src.Slice(indices[i] * per, per).CopyTo(dst.Slice(i * per, per));
-            _labelBuffer[i] = data.Y[indices[i]];
+            if (_labelBuffer.Length < cnt) _labelBuffer = new int[cnt];
+            var y = data.Y;
+            for (int i = 0; i < cnt; i++) _labelBuffer[i] = y[indices[i]];
+            targets = TargetBatch.FromLabels(_labelBuffer.AsSpan(0, cnt));
+            return bx;
         }
-        labels = _labelBuffer.AsSpan(0, cnt);
+        int w = data.TargetWidth;
+        if (_targetBuffer.Length < cnt * w) _targetBuffer = new float[cnt * w];
+        var t = data.Targets!.Span;
+        for (int i = 0; i < cnt; i++) t.Slice(indices[i] * w, w).CopyTo(_targetBuffer.AsSpan(i * w, w));
+        targets = TargetBatch.FromValues(_targetBuffer.AsSpan(0, cnt * w), w);
         return bx;
     }
 
@@ -100,31 +137,60 @@ public partial class Model
     /// </summary>
     public double TrainOnBatch(Tensor x, int[] y)
     {
+        using var exclusive = Exclusive();
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
         if (_optimizer is null || _loss is null) throw new InvalidOperationException($"Model '{Name}' must be compiled before TrainOnBatch.");
         EnsureBuilt(x);
         CheckBatch(x);
         if (y.Length != x.Shape[0]) throw new ArgumentException($"TrainOnBatch: {x.Shape[0]} samples in x {x.Shape} but {y.Length} labels.", nameof(y));
+        var targets = TargetBatch.FromLabels(y);
+        CheckBatchTargets(targets);
         foreach (var m in _metrics) m.Reset();
-        return TrainStep(x, y, 0, 0) / y.Length;
+        return TrainStep(x, targets, -1, 0) / y.Length;
     }
 
-    private double TrainStep(Tensor bx, ReadOnlySpan<int> labels, int epoch, int batch)
+    /// <summary>One optimisation step on one batch with float targets (N, outputs); see <see cref="TrainOnBatch(Tensor, int[])"/>.</summary>
+    public double TrainOnBatch(Tensor x, Tensor y)
+    {
+        using var exclusive = Exclusive();
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        if (_optimizer is null || _loss is null) throw new InvalidOperationException($"Model '{Name}' must be compiled before TrainOnBatch.");
+        EnsureBuilt(x);
+        CheckBatch(x);
+        int n = x.Shape[0];
+        if (y.Shape.Rank == 0 || y.Shape[0] != n) throw new ArgumentException($"TrainOnBatch: {n} samples in x {x.Shape} but targets of shape {y.Shape}.", nameof(y));
+        var targets = TargetBatch.FromValues(y.Span, n == 0 ? 1 : y.Length / n);
+        CheckBatchTargets(targets);
+        foreach (var m in _metrics) m.Reset();
+        return TrainStep(x, targets, -1, 0) / n;
+    }
+
+    // The whole batch's targets against the loss and metrics, before any work (no allocation when they are fine).
+    private void CheckBatchTargets(TargetBatch targets)
+    {
+        int outputs = OutputShape[^1];
+        TargetChecks.Check(_loss!, _loss!.TargetKind, targets.Rows, outputs, targets, "the batch", checkLabelRange: false);   // TrainStep checks label ranges
+        foreach (var m in _metrics)
+            if (m.TargetKind != _loss.TargetKind) TargetChecks.Check(m, m.TargetKind, targets.Rows, outputs, targets, "the batch", checkLabelRange: false);
+    }
+
+    private double TrainStep(Tensor bx, TargetBatch targets, int epoch, int batch)
     {
         int classes = OutputShape[^1];
-        CheckLabels(labels, classes, epoch, batch);
+        if (targets.Kind == TargetKind.Labels) CheckLabels(targets.Labels, classes, epoch, batch);
         if (!AllFinite(bx.Span))
-            throw new TrainingException($"Epoch {epoch + 1}, batch {batch + 1}: the input batch contains NaN or infinite values; nothing was updated.");
+            throw new TrainingException($"{Where(epoch, batch)}: the input batch contains NaN or infinite values; nothing was updated.");
         var logits = Run(bx, training: true, record: true);
         int rows = bx.Shape[0];
         var grad = GradTensor(logits.Shape);
         grad.Span.Clear();
         EnsureLength(ref _scratch, logits.Length);
-        double loss = _loss!.Compute(rows, classes, logits.Span, labels, grad.Span, _scratch);
+        double loss = _loss!.Compute(rows, classes, logits.Span, targets, grad.Span, _scratch);
         if (!double.IsFinite(loss))
-            throw new TrainingException($"Epoch {epoch + 1}, batch {batch + 1}: the loss became {loss}; the batch was not applied (try a lower learning rate).");
-        foreach (var m in _metrics) m.Update(rows, classes, logits.Span, labels);
+            throw new TrainingException($"{Where(epoch, batch)}: the loss became {loss}; the batch was not applied (try a lower learning rate).") { LossNotFinite = true };
+        foreach (var m in _metrics) m.Update(rows, classes, logits.Span, targets);
         var plan = Plan();
         plan.PrepareBackward(inputNeedsGradient: false);
         if (plan.AnyGradient) plan.Backward(grad);
@@ -157,7 +223,7 @@ public partial class Model
     {
         foreach (int l in labels)
             if ((uint)l >= (uint)classes)
-                throw new TrainingException($"Epoch {epoch + 1}, batch {batch + 1}: label {l} is out of range for a model with {classes} classes (labels must be 0..{classes - 1}); nothing was updated.");
+                throw new TrainingException($"{Where(epoch, batch)}: label {l} is out of range for a model with {classes} classes (labels must be 0..{classes - 1}); nothing was updated.");
     }
 
     /// <summary>True if every value is finite (no NaN, no ±∞).</summary>
@@ -176,6 +242,9 @@ public partial class Model
     /// <summary>Loss and metrics on tensors, in Keras order (<see cref="EvaluateNames"/>).</summary>
     public double[] Evaluate(Tensor x, int[] y, int batchSize = 32) => Evaluate(new Dataset(x, y), batchSize);
 
+    /// <summary>Loss and metrics on tensors with float targets (N, outputs), in Keras order (<see cref="EvaluateNames"/>).</summary>
+    public double[] Evaluate(Tensor x, Tensor y, int batchSize = 32) => Evaluate(new Dataset(x, y), batchSize);
+
     /// <summary>Loss and metrics on a dataset, in Keras order: <c>[loss, accuracy, …]</c>.</summary>
     public double[] Evaluate(Dataset data, int batchSize = 32)
     {
@@ -183,25 +252,30 @@ public partial class Model
         if (_loss is null) throw new InvalidOperationException($"Model '{Name}' must be compiled before Evaluate.");
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), $"batchSize must be positive, got {batchSize}.");
         if (data.Count == 0) throw new ArgumentException("The evaluation set is empty.", nameof(data));
+        using var exclusive = Exclusive();
         EnsureBuilt(data.X);
         CheckBatch(data.X);
+        CheckFinite(data.X, "the evaluation data");
+        TargetChecks.CheckDataset(_loss, _metrics, data, OutputShape[^1], "the evaluation data");
         var metrics = _metrics.Select(m => m.CloneEmpty()).ToArray();
         int n = data.Count, classes = OutputShape[^1];
         double lossSum = 0;
         for (int s = 0; s < n; s += batchSize)
         {
             int cnt = Math.Min(batchSize, n - s);
-            var labels = data.Y.AsSpan(s, cnt);
-            foreach (int l in labels)
-                if ((uint)l >= (uint)classes) throw new ArgumentException($"Label {l} is out of range for a model with {classes} classes.", nameof(data));
+            var targets = data.TargetsOf(s, cnt);
             var logits = Run(data.X.Slice(s, cnt), training: false, record: false);
             EnsureLength(ref _scratch, logits.Length);
-            lossSum += _loss.Compute(cnt, classes, logits.Span, labels, [], _scratch);
-            foreach (var m in metrics) m.Update(cnt, classes, logits.Span, labels);
+            lossSum += _loss.Compute(cnt, classes, logits.Span, targets, [], _scratch);
+            foreach (var m in metrics) m.Update(cnt, classes, logits.Span, targets);
         }
         return [lossSum / n, .. metrics.Select(m => m.Result)];
     }
 }
 
 /// <summary>Training could not continue (bad label, non-finite input or loss); the message names the epoch and batch.</summary>
-public sealed class TrainingException(string message) : Exception(message);
+public sealed class TrainingException(string message) : Exception(message)
+{
+    /// <summary>True when the batch's loss was NaN or infinite (lets <see cref="TerminateOnNaN"/> end Fit normally).</summary>
+    internal bool LossNotFinite { get; init; }
+}

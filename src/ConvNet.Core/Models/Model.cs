@@ -210,6 +210,7 @@ public partial class Model : Layer, ITrainingContext
         ArgumentNullException.ThrowIfNull(metrics);
         var names = metrics.Select(m => m.Name).ToArray();
         if (names.Distinct().Count() != names.Length) throw new ArgumentException($"Metric names must be unique, got {string.Join(", ", names)}.");
+        TargetChecks.CheckCompatible(loss, metrics);
         _optimizer = optimizer; _loss = loss; _metrics = metrics.Select(m => m.CloneEmpty()).ToArray();
     }
 
@@ -242,6 +243,7 @@ public partial class Model : Layer, ITrainingContext
     public Tensor Call(Tensor x, bool training = false)
     {
         ArgumentNullException.ThrowIfNull(x);
+        using var exclusive = Exclusive();
         EnsureBuilt(x);
         CheckBatch(x);
         return Run(x, training, record: training);
@@ -303,11 +305,14 @@ public partial class Model : Layer, ITrainingContext
     }
 
     /// <summary>The model output for every sample, computed in batches; a new tensor.</summary>
+    /// <exception cref="ArgumentException">An input value is NaN or infinite (the message names the sample).</exception>
     public Tensor Predict(Tensor x, int batchSize = 32)
     {
         ArgumentNullException.ThrowIfNull(x);
+        using var exclusive = Exclusive();
         EnsureBuilt(x);
         CheckBatch(x);
+        CheckFinite(x, "the input");
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), $"batchSize must be positive, got {batchSize}.");
         int n = x.Shape[0];
         Tensor? result = null;
@@ -322,6 +327,69 @@ public partial class Model : Layer, ITrainingContext
         return result!;
     }
 
+    /// <summary>
+    /// The <paramref name="k"/> most probable classes of every sample, best first, with softmax probabilities (for a model that
+    /// outputs logits) and the names from <see cref="ClassNames"/> (or the class index as text when there are none).
+    /// </summary>
+    public IReadOnlyList<ClassPrediction[]> PredictTopK(Tensor x, int k = 5, int batchSize = 32)
+    {
+        if (k <= 0) throw new ArgumentOutOfRangeException(nameof(k), $"k must be positive, got {k}.");
+        var p = PredictProbabilities(x, batchSize);
+        int classes = p.Shape[-1], n = p.Length / classes;
+        if (ClassNames is { } names && names.Count != classes)
+            throw new InvalidOperationException($"Model '{Name}' has {names.Count} class names but {classes} outputs.");
+        k = Math.Min(k, classes);
+        var result = new ClassPrediction[n][];
+        for (int i = 0; i < n; i++)
+        {
+            var row = p.Span.Slice(i * classes, classes).ToArray();
+            result[i] = Enumerable.Range(0, classes).OrderByDescending(c => row[c]).ThenBy(c => c).Take(k)
+                .Select(c => new ClassPrediction(c, ClassNames?[c] ?? c.ToString(System.Globalization.CultureInfo.InvariantCulture), row[c])).ToArray();
+        }
+        return result;
+    }
+
+    /// <summary>The most probable class name of every sample (see <see cref="PredictTopK"/>).</summary>
+    public string[] PredictClasses(Tensor x, int batchSize = 32) => PredictTopK(x, 1, batchSize).Select(r => r[0].Name).ToArray();
+
+    // Inputs must be finite: a NaN pixel would give NaN outputs and metrics without a word.
+    private static void CheckFinite(Tensor x, string what)
+    {
+        if (AllFinite(x.Span)) return;
+        int per = Math.Max(1, x.Length / Math.Max(1, x.Shape[0]));
+        int i = 0;
+        var s = x.Span;
+        while (i < s.Length && float.IsFinite(s[i])) i++;
+        throw new ArgumentException($"Sample {i / per} of {what} {x.Shape} contains {s[i]} (NaN or infinite values are not allowed; clean or drop it).");
+    }
+
+    /// <summary>
+    /// Marks the model busy for one public call (Call, Predict, Evaluate, Fit, TrainOnBatch). A model runs one call at a time:
+    /// its layers own their buffers. A second thread calling it meanwhile gets an <see cref="InvalidOperationException"/> instead
+    /// of silently wrong results; calls from the same thread nest (Fit runs Evaluate on the validation data).
+    /// </summary>
+    private protected ExclusiveUse Exclusive()
+    {
+        int me = Environment.CurrentManagedThreadId;
+        int owner = Interlocked.CompareExchange(ref _ownerThread, me, 0);
+        if (owner != 0 && owner != me)
+            throw new InvalidOperationException($"Model '{Name}' is already running a call on another thread. A model instance is not thread-safe: " +
+                "use one instance per thread (e.g. Model.Load the same file once per thread), or serialise the calls with a lock.");
+        _depth++;
+        return new ExclusiveUse(this);
+    }
+
+    private int _ownerThread, _depth;
+
+    /// <summary>Ends one <see cref="Exclusive"/> call.</summary>
+    private protected readonly struct ExclusiveUse(Model model) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (--model._depth == 0) Volatile.Write(ref model._ownerThread, 0);
+        }
+    }
+
     /// <summary>Softmax probabilities of <see cref="Predict"/> (for a model that outputs logits).</summary>
     public Tensor PredictProbabilities(Tensor x, int batchSize = 32)
     {
@@ -333,6 +401,8 @@ public partial class Model : Layer, ITrainingContext
 
     float[][] ITrainingContext.GetWeights() => GetWeights();
     void ITrainingContext.SetWeights(float[][] weights) => SetWeights(weights);
+    Optimizer? ITrainingContext.Optimizer => _optimizer;
+    void ITrainingContext.Save(string path) => Save(path);
     void ITrainingContext.Report(string message) => _progress?.Report(new TrainingProgress(ProgressKind.Message, _progressEpoch, _progressEpochs, 0, 0,
         new Dictionary<string, double>(), _clock.Elapsed, message));
 

@@ -7,6 +7,8 @@ namespace ConvNet;
 
 /// <summary>
 /// The ConvNet model file (little-endian). Version 2 stores the graph; version-1 files (Sequential chains) still load.
+/// Saving is atomic (a temporary file renamed over the target); temporary files left by a killed save are deleted by the next
+/// save to the same file.
 /// <code>
 /// header   8 B  magic 89 43 4E 45 54 0D 0A 1A ("\x89CNET\r\n\x1A")
 ///          4 B  format version (uint32) = 2
@@ -47,6 +49,7 @@ public static class ModelFile
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
+        RemoveStaleTemporaryFiles(dir, Path.GetFileName(full));
         var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -73,6 +76,36 @@ public static class ModelFile
     }
 
     private const int MaxDepth = 8, MaxLayers = 100_000;
+
+    /// <summary>
+    /// Deletes temporary files that an interrupted save of <paramref name="fileName"/> left behind (a process killed between
+    /// writing and renaming): <c>.name.&lt;32 hex digits&gt;.tmp</c> in the same folder. A file that another save still holds
+    /// open (exclusive lock) is left alone.
+    /// </summary>
+    private static void RemoveStaleTemporaryFiles(string dir, string fileName)
+    {
+        if (!Directory.Exists(dir)) return;
+        string prefix = "." + fileName + ".";
+        foreach (var f in Directory.EnumerateFiles(dir, "." + fileName + ".*.tmp"))
+        {
+            var name = Path.GetFileName(f);
+            var middle = name.AsSpan(prefix.Length, name.Length - prefix.Length - ".tmp".Length);
+            if (middle.Length != 32 || !IsHex(middle)) continue;
+            try
+            {
+                using (new FileStream(f, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) { }
+                File.Delete(f);
+            }
+            catch (IOException) { }   // in use by a save that is still running
+            catch (UnauthorizedAccessException) { }
+        }
+
+        static bool IsHex(ReadOnlySpan<char> s)
+        {
+            foreach (char c in s) if (!char.IsAsciiHexDigitLower(c)) return false;
+            return true;
+        }
+    }
 
     private static byte[] WritePayload(Model model)
     {

@@ -24,17 +24,43 @@ public interface ITrainingContext
     void SetWeights(float[][] weights);
     /// <summary>Sends a message through the progress channel (the library never writes to the console).</summary>
     void Report(string message);
+    /// <summary>The compiled optimiser (null if none); <see cref="ReduceLROnPlateau"/> changes its learning rate.</summary>
+    Optimizer? Optimizer => null;
+    /// <summary>Saves the model atomically (architecture and weights), as <see cref="ModelCheckpoint"/> needs.</summary>
+    /// <exception cref="NotSupportedException">The context cannot save (the default).</exception>
+    void Save(string path) => throw new NotSupportedException($"This training context ({GetType().Name}) cannot save the model.");
 }
 
-/// <summary>Direction of improvement for <see cref="EarlyStopping"/>.</summary>
+/// <summary>Direction of improvement for <see cref="EarlyStopping"/>, <see cref="ModelCheckpoint"/> and <see cref="ReduceLROnPlateau"/>.</summary>
 public enum MonitorMode
 {
-    /// <summary>From the name: accuracy-like metrics are maximised, losses minimised.</summary>
+    /// <summary>From the name: accuracy-like metrics, AUC, precision and recall are maximised; losses and errors minimised.</summary>
     Auto,
     /// <summary>Lower is better.</summary>
     Min,
     /// <summary>Higher is better.</summary>
     Max,
+}
+
+/// <summary>Shared rules of the callbacks that watch a log value.</summary>
+internal static class Monitors
+{
+    /// <summary>
+    /// Auto mode from the name (without <c>val_</c>): accuracy-like names (containing "acc"), AUC, precision and recall are
+    /// maximised, everything else (losses, errors) minimised — Keras' metric directions for the metrics ConvNet has.
+    /// </summary>
+    public static MonitorMode Resolve(string monitor, MonitorMode mode)
+    {
+        if (mode != MonitorMode.Auto) return mode;
+        var name = monitor.StartsWith("val_", StringComparison.Ordinal) ? monitor[4..] : monitor;
+        return name.Contains("acc", StringComparison.OrdinalIgnoreCase) || name.EndsWith("auc", StringComparison.OrdinalIgnoreCase)
+            || name.StartsWith("precision", StringComparison.OrdinalIgnoreCase) || name.StartsWith("recall", StringComparison.OrdinalIgnoreCase)
+            ? MonitorMode.Max : MonitorMode.Min;
+    }
+
+    /// <summary>The warning Keras gives when the monitored key is absent.</summary>
+    public static string NotAvailable(string who, string monitor, IReadOnlyDictionary<string, double> logs) =>
+        $"{who} conditioned on metric '{monitor}' which is not available. Available metrics are: {string.Join(",", logs.Keys)}";
 }
 
 /// <summary>
@@ -44,7 +70,7 @@ public enum MonitorMode
 /// <c>wait ≥ patience</c> (never after the first epoch); with <c>restoreBestWeights</c> the best epoch's
 /// weights are restored at the end of training even if it did not stop early.
 /// </summary>
-public sealed class EarlyStopping : Callback
+public sealed class EarlyStopping : Callback, IMonitoringCallback
 {
     private double _best;
     private float[][]? _bestWeights;
@@ -56,8 +82,7 @@ public sealed class EarlyStopping : Callback
         ArgumentException.ThrowIfNullOrEmpty(monitor);
         if (patience < 0) throw new ArgumentOutOfRangeException(nameof(patience), $"patience must be ≥ 0, got {patience}.");
         Monitor = monitor; Patience = patience; MinDelta = Math.Abs(minDelta); RestoreBestWeights = restoreBestWeights;
-        Mode = mode != MonitorMode.Auto ? mode
-            : monitor.Contains("acc", StringComparison.OrdinalIgnoreCase) || monitor.EndsWith("auc", StringComparison.OrdinalIgnoreCase) ? MonitorMode.Max : MonitorMode.Min;
+        Mode = Monitors.Resolve(monitor, mode);
     }
 
     /// <summary>The log key watched, e.g. <c>val_accuracy</c>.</summary>
@@ -95,7 +120,7 @@ public sealed class EarlyStopping : Callback
         if (!logs.TryGetValue(Monitor, out double current))
         {
             if (!_warned)
-                context.Report($"Early stopping conditioned on metric '{Monitor}' which is not available. Available metrics are: {string.Join(",", logs.Keys)}");
+                context.Report(Monitors.NotAvailable("Early stopping", Monitor, logs));
             _warned = true;
             return;
         }
@@ -126,4 +151,11 @@ public sealed class EarlyStopping : Callback
             context.SetWeights(_bestWeights);
         }
     }
+}
+
+/// <summary>A callback that watches one log entry; <c>Fit</c> checks the name before the first epoch.</summary>
+internal interface IMonitoringCallback
+{
+    /// <summary>The watched log name, e.g. <c>val_accuracy</c>.</summary>
+    string Monitor { get; }
 }

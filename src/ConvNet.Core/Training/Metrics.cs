@@ -1,6 +1,9 @@
 namespace ConvNet;
 
-/// <summary>A metric accumulated over batches of predictions (N, classes) and integer labels.</summary>
+/// <summary>
+/// A metric accumulated over batches of predictions (rows, outputs) and their targets, reset per epoch.
+/// Most metrics are the mean of per-sample (or per-element) scores; <see cref="Precision"/> and <see cref="Recall"/> are ratios of counts.
+/// </summary>
 public abstract class Metric
 {
     private double _sum;
@@ -9,22 +12,44 @@ public abstract class Metric
     /// <summary>Name used in logs and <see cref="History"/> (Keras names).</summary>
     public abstract string Name { get; }
 
+    /// <summary>The kind of targets this metric takes (class labels unless overridden).</summary>
+    public virtual TargetKind TargetKind => TargetKind.Labels;
+
     /// <summary>Adds a batch.</summary>
-    public void Update(int rows, int classes, ReadOnlySpan<float> predictions, ReadOnlySpan<int> labels)
+    /// <exception cref="ArgumentException">The targets are of the wrong kind or size, or not finite; the message names the metric. Nothing is added.</exception>
+    public void Update(int rows, int outputs, ReadOnlySpan<float> predictions, TargetBatch targets)
     {
-        for (int r = 0; r < rows; r++)
-            _sum += Score(predictions.Slice(r * classes, classes), labels[r]);
-        _count += rows;
+        if (rows < 0 || outputs <= 0 || predictions.Length != rows * outputs)
+            throw new ArgumentException($"Metric '{Name}': {predictions.Length} predictions for {rows} rows of {outputs} outputs.", nameof(predictions));
+        TargetChecks.Check(this, TargetKind, rows, outputs, targets, "the batch");
+        Accumulate(rows, outputs, predictions, targets);
     }
 
-    /// <summary>Per-sample score in [0, 1].</summary>
-    protected abstract double Score(ReadOnlySpan<float> row, int label);
+    /// <summary>Adds a batch with integer labels.</summary>
+    public void Update(int rows, int classes, ReadOnlySpan<float> predictions, ReadOnlySpan<int> labels)
+        => Update(rows, classes, predictions, TargetBatch.FromLabels(labels));
 
-    /// <summary>The mean score since the last <see cref="Reset"/> (0 if empty).</summary>
-    public double Result => _count == 0 ? 0 : _sum / _count;
+    /// <summary>Adds a validated batch. Default: <see cref="Score"/> per row with its label.</summary>
+    protected virtual void Accumulate(int rows, int outputs, ReadOnlySpan<float> predictions, TargetBatch targets)
+    {
+        var labels = targets.Labels;
+        double sum = 0;
+        for (int r = 0; r < rows; r++) sum += Score(predictions.Slice(r * outputs, outputs), labels[r]);
+        AddScores(sum, rows);
+    }
+
+    /// <summary>Per-sample score in [0, 1] for label metrics (used by the default <see cref="Accumulate"/>).</summary>
+    protected virtual double Score(ReadOnlySpan<float> row, int label) =>
+        throw new NotSupportedException($"Metric '{Name}' must override Score or Accumulate.");
+
+    /// <summary>Adds <paramref name="count"/> scores whose sum is <paramref name="sum"/> to the running mean.</summary>
+    protected void AddScores(double sum, long count) { _sum += sum; _count += count; }
+
+    /// <summary>The value since the last <see cref="Reset"/>: the mean score (0 if empty).</summary>
+    public virtual double Result => _count == 0 ? 0 : _sum / _count;
 
     /// <summary>Clears the state.</summary>
-    public void Reset() { _sum = 0; _count = 0; }
+    public virtual void Reset() { _sum = 0; _count = 0; }
 
     /// <summary>A fresh metric of the same kind (models keep their own copies).</summary>
     public abstract Metric CloneEmpty();
