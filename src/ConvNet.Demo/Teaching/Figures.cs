@@ -16,7 +16,7 @@ internal sealed class GridPanel
     public int X { get; set; }
     /// <summary>Top-left pixel of the grid, set by <see cref="Figure.Place"/>.</summary>
     public int Y { get; set; }
-    /// <summary>Cell size in pixels (at least 14).</summary>
+    /// <summary>Cell size in pixels (at least 14 when numbers are shown).</summary>
     public int Cell { get; init; } = 28;
     /// <summary>The numbers, [row, column].</summary>
     public required double[,] Values { get; init; }
@@ -157,13 +157,12 @@ internal sealed class BarChart
     }
 }
 
-/// <summary>One PNG figure: grid panels plus free text and boxes, drawn on white.</summary>
+/// <summary>One PNG figure: grid panels, bar charts and labelled boxes under a title, drawn on white.</summary>
 internal sealed class Figure(string name, string title) : IFigureFile
 {
     /// <inheritdoc/>
     public string FileName => Name + ".png";
 
-    private readonly List<Action<Canvas>> _extras = [];
     private int _x = Margin, _y = Margin + 24 + 20, _rowHeight;
 
     private const int Margin = 16, Gap = 28;
@@ -198,18 +197,6 @@ internal sealed class Figure(string name, string title) : IFigureFile
         _y += _rowHeight + 20 + Gap;
         _x = Margin;
         _rowHeight = 0;
-    }
-
-    /// <summary>Reserves a free-drawn block of the given size at the current position; <paramref name="draw"/> gets its top-left corner.</summary>
-    public (int X, int Y) Reserve(int width, int height, Action<Canvas, int, int> draw)
-    {
-        int x = _x, y = _y;
-        _extras.Add(g => draw(g, x, y));
-        _x += width + Gap;
-        _rowHeight = Math.Max(_rowHeight, height);
-        Width = Math.Max(Width, _x - Gap + Margin);
-        Height = Math.Max(Height, _y + height + Margin);
-        return (x, y);
     }
 
     /// <summary>Bar charts, in placement order.</summary>
@@ -257,9 +244,6 @@ internal sealed class Figure(string name, string title) : IFigureFile
     private int _stackX = -1, _stackY;
     private const int StackGap = 14;
 
-    /// <summary>Free text at a position (drawn after the panels).</summary>
-    public void Text(int x, int y, string text, int scale = 2) => _extras.Add(g => g.Text(x, y, text, Palette.Ink, scale));
-
     /// <summary>Draws the figure.</summary>
     public Image<Rgb24> Render()
     {
@@ -278,7 +262,6 @@ internal sealed class Figure(string name, string title) : IFigureFile
                 g.Fill(cx - 3, b.Y + b.Height + StackGap - 5, 8, 2, Palette.Ink);
             }
         }
-        foreach (var e in _extras) e(g);
         return g.Image;
     }
 
