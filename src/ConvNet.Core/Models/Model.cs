@@ -189,6 +189,12 @@ public partial class Model : Layer, ITrainingContext
 
     internal override void Reinitialize(int seed) { }   // a nested model keeps its (possibly pretrained) weights
 
+    /// <summary>The compiled optimizer, loss and metrics (null before <see cref="Compile"/>), for the model file.</summary>
+    internal (Optimizer Optimizer, Loss Loss, Metric[] Metrics)? Compiled => _optimizer is null || _loss is null ? null : (_optimizer, _loss, _metrics);
+
+    /// <summary>True once <see cref="Compile"/> was called (also for a model loaded from a file that stores its compile configuration).</summary>
+    public bool IsCompiled => _optimizer is not null && _loss is not null;
+
     /// <summary>Class names for the output units (e.g. the training folders' names), saved in the model file; null if unknown.</summary>
     public IReadOnlyList<string>? ClassNames { get; set; }
 

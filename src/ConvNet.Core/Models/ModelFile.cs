@@ -14,7 +14,8 @@ namespace ConvNet;
 ///          4 B  format version (uint32) = 2
 ///          8 B  payload length (uint64)
 ///          4 B  reserved = 0
-/// payload       model; int32 class-name count, strings (optional class names, e.g. from the training folders)
+/// payload       model; int32 class-name count, strings (optional class names, e.g. from the training folders);
+///               byte 1 + compile configuration (optimizer, loss, metrics: string type, int32 n, n × (key, value)), or byte 0
 ///   model       string kind ("Sequential" | "Functional"); string name; byte trainable; int32 input rank, int32 dims…;
 ///               int32 layer count; layers; int32 index of the output layer (−1: the input)
 ///   layer       string type, string name, byte trainable, int32 n, n × (string key, string value),
@@ -116,6 +117,16 @@ public static class ModelFile
         var classes = model.ClassNames ?? [];
         w.Write(classes.Count);
         foreach (var c in classes) WriteString(w, c);
+        // Optional compile configuration (see CompileConfig): byte 0 none, 1 present.
+        var compiled = model.Compiled is { } cc ? CompileConfig.Describe(cc.Optimizer, cc.Loss, cc.Metrics) : null;
+        w.Write((byte)(compiled is null ? 0 : 1));
+        if (compiled is { } d)
+        {
+            WriteEntry(w, d.Optimizer);
+            WriteEntry(w, d.Loss);
+            w.Write(d.Metrics.Length);
+            foreach (var m in d.Metrics) WriteEntry(w, m);
+        }
         w.Flush();
         return ms.ToArray();
     }
@@ -160,6 +171,13 @@ public static class ModelFile
         w.Write(model.OutputTensor is { } o ? Ref(o) : -1);
     }
 
+    private static void WriteEntry(BinaryWriter w, CompileConfig.Entry e)
+    {
+        WriteString(w, e.Type);
+        w.Write(e.Config.Count);
+        foreach (var (k, v) in e.Config) { WriteString(w, k); WriteString(w, v); }
+    }
+
     private static void WriteString(BinaryWriter w, string s)
     {
         var b = Encoding.UTF8.GetBytes(s);
@@ -178,6 +196,7 @@ public static class ModelFile
             throw Bad(path, $"it holds a {body.Kind} model '{body.Name}', not a Sequential one; load it with Model.Load");
         var model = (Sequential)Construct(body, path, 0);
         model.ClassNames = classes;
+        ApplyCompile(model, body, path);
         return model;
     }
 
@@ -188,6 +207,7 @@ public static class ModelFile
         var (body, classes) = Read(path);
         var model = Construct(body, path, 0);
         model.ClassNames = classes;
+        ApplyCompile(model, body, path);
         return model;
     }
 
@@ -225,7 +245,25 @@ public static class ModelFile
     private sealed record TensorRecord(string Name, int[] Dims, float[] Data);
     private sealed record LayerRecord(string Type, string Name, bool Trainable, Dictionary<string, string> Config, List<TensorRecord> Tensors,
         int[] Inbound, bool? Training, ModelRecord? Nested);
-    private sealed record ModelRecord(string Kind, string Name, bool Trainable, int[] Input, List<LayerRecord> Layers, int Output);
+    private sealed record ModelRecord(string Kind, string Name, bool Trainable, int[] Input, List<LayerRecord> Layers, int Output)
+    {
+        public CompiledRecord? Compiled { get; init; }
+    }
+
+    private sealed record CompiledRecord(CompileConfig.Entry Optimizer, CompileConfig.Entry Loss, CompileConfig.Entry[] Metrics);
+
+    // Compiles a loaded model with the stored configuration (validated: a bad entry names itself).
+    private static void ApplyCompile(Model model, ModelRecord body, string path)
+    {
+        if (body.Compiled is not { } c) return;
+        try
+        {
+            var (opt, loss, metrics) = CompileConfig.Create(c.Optimizer, c.Loss, c.Metrics);
+            model.Compile(opt, loss, metrics);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException or KeyNotFoundException or InvalidOperationException)
+        { throw Bad(path, $"the compile configuration ({c.Optimizer.Type}, {c.Loss.Type}) is invalid: {e.Message}"); }
+    }
 
     private static InvalidDataException Bad(string path, string why) => new($"Model file \"{path}\": {why}.");
 
@@ -383,8 +421,27 @@ public static class ModelFile
         if (classCount > r.Remaining / 4) throw new InvalidDataException($"{classCount} class names need more bytes than the {r.Remaining} that remain");
         var classes = new string[classCount];
         for (int i = 0; i < classCount; i++) classes[i] = r.String();
-        if (!r.AtEnd) throw new InvalidDataException($"{r.Remaining} unexpected bytes after the class names");
-        return (body, classCount > 0 ? classes : null);
+        CompiledRecord? compiled = null;
+        if (!r.AtEnd && r.Byte() == 1)
+        {
+            var opt = ReadEntry(r);
+            var loss = ReadEntry(r);
+            int nm = r.Count(64, "metric count");
+            var ms = new CompileConfig.Entry[nm];
+            for (int i = 0; i < nm; i++) ms[i] = ReadEntry(r);
+            compiled = new CompiledRecord(opt, loss, ms);
+        }
+        if (!r.AtEnd) throw new InvalidDataException($"{r.Remaining} unexpected bytes after the compile configuration");
+        return (body with { Compiled = compiled }, classCount > 0 ? classes : null);
+    }
+
+    private static CompileConfig.Entry ReadEntry(Reader r)
+    {
+        string type = r.String();
+        int n = r.Count(64, "compile entry count");
+        var cfg = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < n; i++) cfg[r.String()] = r.String();
+        return new CompileConfig.Entry(type, cfg);
     }
 
     private static ModelRecord ReadModel(Reader r, int depth)
