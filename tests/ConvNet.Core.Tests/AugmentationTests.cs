@@ -125,12 +125,13 @@ public sealed class AugmentationTests : IDisposable
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(3)]
-    public void WarpKernelMatchesItsNaiveTwinExactly(int channels)
+    [InlineData(1, 7, 9)]
+    [InlineData(3, 7, 9)]
+    [InlineData(1, 20, 37)]   // wide rows: the 8-pixel SIMD blocks of single-channel bilinear, inside and at the borders
+    public void WarpKernelMatchesItsNaiveTwinExactly(int channels, int h, int w)
     {
         var rng = new Rng(11);
-        const int n = 6, h = 7, w = 9;
+        const int n = 6;
         var x = Uniform(rng, n * h * w * channels, 0, 255);
         var t = new float[6 * n];
         for (int i = 0; i < n; i++)
