@@ -46,15 +46,17 @@ internal static class AugmentCommand
         var size = OptionFactory.Int("--size", "The image is loaded as size×size grayscale (the model uses 80).", 128, 8);
         var seed = OptionFactory.Seed("--seed", "Seed of the augmentation layers.", 1);
         var measure = new Option<bool>("--measure") { Description = "Run the experiment instead: lecture model with and without augmentation, per seed." };
+        var stepShare = new Option<bool>("--step-share") { Description = "Time the augmentation layers against a training step of the augmented lecture model (batch 32, random inputs)." };
         var data = new Option<string?>("--data") { Description = "For --measure: a class-folder tree or zip (default: the bundled stand-in set).", HelpName = "DIR|ZIP" };
         var seeds = new Option<string>("--seeds") { Description = "For --measure: comma-separated training seeds.", DefaultValueFactory = _ => "1,2,3" };
         var epochs = OptionFactory.Int("--epochs", "For --measure: at most this many epochs (early stopping on val_accuracy).", 100, 1);
         var patience = OptionFactory.Int("--patience", "For --measure: early-stopping patience.", 15, 0);
         var threads = OptionFactory.Int("--threads", "Threads for the kernels.", Environment.ProcessorCount, 1);
         var cmd = new Command("augment", "Write a 4×4 grid of 16 augmented versions of an image (--image, --out), or measure augmentation on the lecture model (--measure).")
-            { image, output, size, seed, measure, data, seeds, epochs, patience, threads };
+            { image, output, size, seed, measure, stepShare, data, seeds, epochs, patience, threads };
         cmd.SetAction(pr => host.Execute(pr, ctx =>
         {
+            if (pr.GetValue(stepShare)) return StepShare(ctx, pr.GetValue(threads));
             if (pr.GetValue(measure))
                 return Measure(ctx, pr.GetValue(data), ParseSeeds(pr.GetValue(seeds)!), pr.GetValue(epochs), pr.GetValue(patience), pr.GetValue(threads));
             string file = pr.GetValue(image) ?? throw new CliException("augment: give --image FILE (or --measure).");
@@ -152,6 +154,53 @@ internal static class AugmentCommand
         }
         var shares = results[true].Select(q => q.AugShare).ToArray();
         ctx.WriteLine(string.Create(c, $"Augmentation layers' forward time per epoch / epoch time: {string.Join(" / ", shares.Select(s => (100 * s).ToString("F1", c)))} % (mean {100 * shares.Average():F1} %)."));
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Medians over 30 interleaved repetitions, batch 32 of random 0–255 80×80 inputs: a training step of the lecture
+    /// model without and with <see cref="Stack"/>, and the stack's training-mode forward alone (plus the naive warp twin, 1 thread).</summary>
+    public static int StepShare(CliContext ctx, int threads)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var rng = new Rng(1);
+        var x = new Tensor(32, 80, 80, 1);
+        for (int i = 0; i < x.Length; i++) x.Span[i] = rng.Uniform(0, 255);
+        var y = new int[32];
+        for (int i = 0; i < y.Length; i++) y[i] = rng.NextInt(57);
+        var plain = Lecture([], 57);
+        var augmented = Lecture(Stack(), 57);
+        foreach (var m in new[] { plain, augmented }) { m.Seed = 1; m.Threads = threads; ModelZoo.Compile(m); }
+        var layers = augmented.Layers.OfType<RandomPreprocessingLayer>().ToArray();
+        var transforms = new float[6 * 32];
+        for (int i = 0; i < 32; i++) { transforms[6 * i] = 0.98f; transforms[6 * i + 1] = -0.1f; transforms[6 * i + 2] = 4f; transforms[6 * i + 3] = 0.1f; transforms[6 * i + 4] = 0.98f; transforms[6 * i + 5] = -3f; }
+        var scratch = new float[x.Length];
+        const int reps = 30;
+        double[] tPlain = new double[reps], tAug = new double[reps], tStack = new double[reps], tNaive = new double[reps];
+        for (int r = -3; r < reps; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            plain.TrainOnBatch(x, y);
+            double a = sw.Elapsed.TotalMilliseconds;
+            sw.Restart();
+            augmented.TrainOnBatch(x, y);
+            double b = sw.Elapsed.TotalMilliseconds;
+            sw.Restart();
+            var t = x;
+            foreach (var l in layers) t = l.Forward(t, training: true);
+            double s3 = sw.Elapsed.TotalMilliseconds;
+            sw.Restart();
+            for (int k = 0; k < 3; k++) Kernels.AffineWarpReference.Forward(x.Span, scratch, 32, 80, 80, 1, transforms, Interpolation.Bilinear, FillMode.Nearest, 0f);
+            double n = sw.Elapsed.TotalMilliseconds;
+            if (r < 0) continue;
+            tPlain[r] = a; tAug[r] = b; tStack[r] = s3; tNaive[r] = n;
+        }
+        static double Median(double[] v) { var s = (double[])v.Clone(); Array.Sort(s); return s[s.Length / 2]; }
+        double mp = Median(tPlain), ma = Median(tAug), ms = Median(tStack), mn = Median(tNaive);
+        ctx.WriteLine(string.Create(c, $"Batch 32, 80×80×1, {threads} thread(s), medians of {reps} interleaved repetitions:"));
+        ctx.WriteLine(string.Create(c, $"  training step, lecture model:                 {mp:F2} ms"));
+        ctx.WriteLine(string.Create(c, $"  training step, with the augmentation stack:   {ma:F2} ms"));
+        ctx.WriteLine(string.Create(c, $"  the stack's forward alone (3 warps):          {ms:F2} ms = {100 * ms / ma:F1} % of the augmented step"));
+        ctx.WriteLine(string.Create(c, $"  3 warps with the naive twin (1 thread):       {mn:F2} ms"));
         return ExitCodes.Success;
     }
 
