@@ -59,7 +59,7 @@ internal static class AugmentCommand
             if (pr.GetValue(stepShare)) return StepShare(ctx, pr.GetValue(threads));
             if (pr.GetValue(measure))
                 return Measure(ctx, pr.GetValue(data), ParseSeeds(pr.GetValue(seeds)!), pr.GetValue(epochs), pr.GetValue(patience), pr.GetValue(threads));
-            string file = pr.GetValue(image) ?? throw new CliException("augment: give --image FILE (or --measure).");
+            string file = pr.GetValue(image) ?? throw new CliException("augment: give --image FILE (or --measure, --step-share).", ExitCodes.Usage);
             return Preview(ctx, file, pr.GetValue(output)!, pr.GetValue(size), pr.GetValue(seed));
         }));
         return cmd;
@@ -71,8 +71,8 @@ internal static class AugmentCommand
         var list = new int[parts.Length];
         for (int i = 0; i < parts.Length; i++)
             if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out list[i]))
-                throw new CliException($"--seeds: '{parts[i]}' is not an integer (expected e.g. 1,2,3).");
-        return list.Length > 0 ? list : throw new CliException("--seeds: give at least one seed.");
+                throw new CliException($"--seeds: '{parts[i]}' is not an integer (expected e.g. 1,2,3).", ExitCodes.Usage);
+        return list.Length > 0 ? list : throw new CliException("--seeds: give at least one seed.", ExitCodes.Usage);
     }
 
     /// <summary>Loads the image, runs 16 copies through <see cref="Stack"/> in training mode and writes them as a 4×4 grid.</summary>
