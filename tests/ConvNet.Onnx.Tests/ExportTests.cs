@@ -16,7 +16,7 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper output)
         "conv-softmax", "maxpool-same", "maxpool-3x3-stride2", "avgpool-same", "avgpool-same-even", "avgpool-valid", "gap-dense", "flatten-dense",
         "dense-only", "rescaling-offset", "relu-tanh-softmax-layers", "conv-output-image", "mandarin", "lenet5",
         "batchnorm-dropout", "batchnorm-dense", "zeropad-crop", "conv-activations", "dense-activations", "activation-layers", "global-max-pool", "depthwise-separable",
-        "residual-blocks", "inception-3a", "functional-mandarin", "merges-images", "merges-flat", "nested-models", "rank2-input",
+        "residual-blocks", "inception-3a", "functional-mandarin", "merges-images", "merges-flat", "nested-models", "rank2-input", "augmentation",
     ];
 
     internal static Model Build(string name) => name switch
@@ -64,6 +64,8 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper output)
         "activation-layers" => new Sequential(new Input(4, 4, 3), new ActivationLayer(Activation.Gelu), new LeakyReLU(0.1f), new Conv2D(4, 3),
             new ActivationLayer("sigmoid"), new ActivationLayer(Activation.Silu), new ActivationLayer(Activation.Softmax), new Flatten(), new LeakyReLU(), new ActivationLayer(Activation.Elu)),
         "global-max-pool" => new Sequential(new Input(6, 5, 3), new Conv2D(4, 3, activation: Activation.Tanh), new GlobalMaxPooling2D(), new Dense(2)),
+        "augmentation" => new Sequential(new Input(11, 10, 3), new RandomFlip(), new RandomRotation(0.1), new RandomZoom(0.1), new RandomTranslation(0.1, 0.1),
+            new RandomContrast(0.2), new RandomBrightness(0.2), new RandomCrop(8, 7), new Conv2D(2, 3), new Flatten()),
         "rank2-input" => new Sequential(new Input(5, 4), new Flatten(), new Dense(3, Activation.Softmax)),
         "residual-blocks" => Applications.ResidualBlocks(),
         "inception-3a" => Applications.InceptionModule3a(),
