@@ -16,7 +16,7 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper output)
         "conv-softmax", "maxpool-same", "maxpool-3x3-stride2", "avgpool-same", "avgpool-same-even", "avgpool-valid", "gap-dense", "flatten-dense",
         "dense-only", "rescaling-offset", "relu-tanh-softmax-layers", "conv-output-image", "mandarin", "lenet5",
         "batchnorm-dropout", "batchnorm-dense", "zeropad-crop", "conv-activations", "dense-activations", "activation-layers", "global-max-pool", "depthwise-separable",
-        "residual-blocks", "inception-3a", "functional-mandarin", "merges-images", "merges-flat", "nested-models", "rank2-input", "augmentation",
+        "residual-blocks", "inception-3a", "functional-mandarin", "merges-images", "merges-flat", "nested-models", "rank2-input", "augmentation", "resnet18-app", "xception-app",
     ];
 
     internal static Model Build(string name) => name switch
@@ -66,6 +66,9 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper output)
         "global-max-pool" => new Sequential(new Input(6, 5, 3), new Conv2D(4, 3, activation: Activation.Tanh), new GlobalMaxPooling2D(), new Dense(2)),
         "augmentation" => new Sequential(new Input(11, 10, 3), new RandomFlip(), new RandomRotation(0.1), new RandomZoom(0.1), new RandomTranslation(0.1, 0.1),
             new RandomContrast(0.2), new RandomBrightness(0.2), new RandomCrop(8, 7), new Conv2D(2, 3), new Flatten()),
+        // The zoo's architectures (random weights) at small input sizes.
+        "resnet18-app" => Applications.ResNet18(inputShape: [64, 64, 3], classes: 10, classifierActivation: Activation.None),
+        "xception-app" => Applications.Xception(inputShape: [71, 71, 3], classes: 5, classifierActivation: Activation.None),
         "rank2-input" => new Sequential(new Input(5, 4), new Flatten(), new Dense(3, Activation.Softmax)),
         "residual-blocks" => Applications.ResidualBlocks(),
         "inception-3a" => Applications.InceptionModule3a(),
@@ -123,7 +126,7 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         var model = Build(name);
         model.Threads = 1;
-        TestData.RandomizeWeights(model, seed: name.Length, scale: name is "mandarin" or "lenet5" ? 0.1f : 0.5f);
+        TestData.RandomizeWeights(model, seed: name.Length, scale: name is "mandarin" or "lenet5" ? 0.1f : name.EndsWith("-app", StringComparison.Ordinal) ? 0.05f : 0.5f);
         foreach (var bn in AllLayers(model).OfType<BatchNormalization>())   // variances must be positive
             foreach (ref var v in bn.MovingVariance!.Value.Span) v = 0.2f + 2 * MathF.Abs(v);
         bool pixels = model.Layers.Any(l => l is Rescaling r && r.Scale < 0.1f);
