@@ -59,6 +59,18 @@ public sealed class TuningTests : IDisposable
     }
 
     [Fact]
+    public void StepGridsHoldTheValuesAPersonWrote()
+    {
+        var hp = new HyperParameters();
+        hp.Float("dropout", 0.0, 0.5, step: 0.1);
+        hp.Float("lr", 1e-4, 1e-2, step: 10, sampling: Sampling.Log);
+        hp.Int("units", 16, 100, step: 2, sampling: Sampling.Log);
+        Assert.Equal(new object[] { 0.0, 0.1, 0.2, 0.3, 0.4, 0.5 }, hp.Space[0].GridValues());
+        Assert.Equal(new object[] { 1e-4, 1e-3, 1e-2 }, hp.Space[1].GridValues().Select(v => (object)Math.Round((double)v, 15)));
+        Assert.Equal(new object[] { 16, 32, 64 }, hp.Space[2].GridValues());
+    }
+
+    [Fact]
     public void LogUniformFloatIsUniformInLogSpace()
     {
         var space = new HyperParameters();

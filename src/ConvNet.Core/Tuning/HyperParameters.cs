@@ -323,6 +323,8 @@ internal sealed class FloatParameter(string name, double min, double max, double
             {
                 double v = sampling == Sampling.Log ? min * Math.Pow(s, k) : min + k * s;
                 if (v > max * (1 + 1e-12) + 1e-15) break;
+                double r = Math.Round(v, 12);   // 0.1 · 3 is 0.30000000000000004: keep the value a person wrote
+                if (Math.Abs(r - v) <= 1e-12 * Math.Max(1, Math.Abs(v))) v = r;
                 g.Add(Math.Min(v, max));
             }
         }
