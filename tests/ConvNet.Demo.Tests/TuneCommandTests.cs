@@ -44,6 +44,23 @@ public sealed class TuneCommandTests
     }
 
     [Fact]
+    public void Hyperband_runs_its_brackets()
+    {
+        using var dir = new TempDir();
+        MandarinGenerator.Generate(dir["data"], MandarinGenerator.DefaultSeed, labels: ["kou", "ren", "ri"]);
+        var r = CliRunner.Run("tune", "--data", dir["data"], "--tuner", "hyperband", "--epochs", "3", "--max-trials", "20", "--seed", "4",
+            "--out", dir["out"], "--threads", "2");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        // R = 3, η = 3: bracket 1 runs 3 trials of 1 epoch and continues the best one to 3; bracket 0 runs 2 trials of 3 epochs.
+        var csv = File.ReadAllLines(dir["out/trials.csv"]);
+        var header = csv[0].Split(',');
+        int epochs = Array.IndexOf(header, "tuner/epochs"), initial = Array.IndexOf(header, "tuner/initial_epoch");
+        Assert.True(epochs > 0 && initial > 0, csv[0]);
+        Assert.Equal(new[] { "1", "1", "1", "3", "3", "3" }, csv.Skip(1).Select(l => l.Split(',')[epochs]));
+        Assert.Equal(new[] { "0", "0", "0", "1", "0", "0" }, csv.Skip(1).Select(l => l.Split(',')[initial]));
+    }
+
+    [Fact]
     public void Unknown_tuner_is_a_usage_error()
     {
         var r = CliRunner.Run("tune", "--tuner", "bayesian");
