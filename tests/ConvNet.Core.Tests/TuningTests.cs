@@ -292,6 +292,32 @@ public sealed class TuningTests : IDisposable
     }
 
     [Fact]
+    public void EntriesOfABranchTheDefaultsSkipJoinTheSpaceWhenFirstBuilt()
+    {
+        Model BuildBranches(HyperParameters hp)
+        {
+            int units = 2;
+            if (hp.Choice("kind", ["small", "big"]) == "big")
+                using (hp.ConditionalScope("kind", "big")) units = hp.Int("big_units", 8, 16, step: 8);
+            return Build(units, 1e-2);
+        }
+        string[] expected = ["kind=small", "kind=big, big_units=8", "kind=big, big_units=16"];
+        var tuner = new GridSearch(BuildBranches, "val_loss", directory: _dir, projectName: "branches");
+        Assert.Equal(new[] { "kind" }, tuner.SearchSpace.Space.Select(p => p.Name));   // the defaults take the small branch
+        tuner.Search(Data.Train, Data.Val, epochs: 1);
+        Assert.Equal(expected, tuner.Trials.Select(t => t.HyperParameters.ToString()));
+        Assert.Equal(new[] { "kind", "big_units" }, tuner.SearchSpace.Space.Select(p => p.Name));
+
+        // Resumed from disk, the discovered entry is an entry again (not a stray value), so the search is complete.
+        var resumed = new GridSearch(BuildBranches, "val_loss", directory: _dir, projectName: "branches");
+        Assert.Equal(expected, resumed.Trials.Select(t => t.HyperParameters.ToString()));
+        Assert.Contains(resumed.Trials[2].HyperParameters.Space, p => p.Name == "big_units");
+        var begun = 0;
+        resumed.Search(Data.Train, Data.Val, epochs: 1, progress: new Progress(p => { if (p.Kind == TuningProgressKind.TrialBegin) begun++; }));
+        Assert.Equal(0, begun);
+    }
+
+    [Fact]
     public void BestModelCarriesTheBestEpochsWeightsAndSummaryListsTrials()
     {
         var tuner = new RandomSearch(Build, "val_accuracy", maxTrials: 3, seed: 2, directory: _dir, projectName: "best");

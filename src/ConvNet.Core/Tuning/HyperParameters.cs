@@ -197,6 +197,21 @@ public sealed class HyperParameters
         else _values[name] = value;
     }
 
+    /// <summary>
+    /// Adds the entries of <paramref name="other"/> that this space lacks (entries a build registered for the first time, e.g.
+    /// inside a conditional branch the defaults do not take), with <paramref name="other"/>'s values.
+    /// </summary>
+    internal void MergeSpace(HyperParameters other)
+    {
+        foreach (var p in other._space)
+        {
+            if (_byName.ContainsKey(p.Name)) continue;
+            _space.Add(p);
+            _byName[p.Name] = p;
+            _values[p.Name] = p.Coerce(other._values[p.Name]);
+        }
+    }
+
     /// <summary>Draws a value for every entry, in registration order.</summary>
     internal void SampleAll(Rng rng)
     {
@@ -219,7 +234,7 @@ public sealed class HyperParameters
             p.Conditions = _conditions.ToArray();
             _space.Add(p);
             _byName[p.Name] = p;
-            _values.TryAdd(p.Name, p.DefaultValue);
+            _values[p.Name] = _values.TryGetValue(p.Name, out var stored) ? p.Coerce(stored) : p.DefaultValue;   // a value read back from a record
         }
         return IsActive(p.Name) ? _values[p.Name] : p.DefaultValue;
     }

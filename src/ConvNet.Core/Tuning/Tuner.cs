@@ -140,7 +140,10 @@ public abstract class Tuner
             double sum = 0;
             for (int e = 0; e < ExecutionsPerTrial; e++)
             {
-                var model = BuildModel(trial.HyperParameters.Copy());
+                var hp = trial.HyperParameters.Copy();
+                var model = BuildModel(hp);
+                trial.HyperParameters.MergeSpace(hp);   // entries seen for the first time join the trial's record and the space
+                SearchSpace.MergeSpace(hp);
                 model.Seed = Seed + e;
                 if (parentId is not null) model.LoadWeights(CheckpointPath(parentId));
                 var tracker = new BestEpoch(Objective, keepWeights: e == 0);
@@ -260,7 +263,17 @@ public abstract class Tuner
             foreach (var dir in Directory.GetDirectories(ProjectDirectory, "trial_*").Order(StringComparer.Ordinal))
             {
                 var file = Path.Combine(dir, "trial.json");
-                if (File.Exists(file)) _trials.Add(Trial.FromJson(File.ReadAllText(file), space, file));
+                if (!File.Exists(file)) continue;
+                var trial = Trial.FromJson(File.ReadAllText(file), space, file);
+                if (trial.HyperParameters.Values.Keys.Any(k => !space.Contains(k) && !k.StartsWith("tuner/", StringComparison.Ordinal)))
+                {
+                    // Entries that an earlier build discovered: build once more with the recorded values to learn their definitions.
+                    var probe = trial.HyperParameters.Copy();
+                    try { _buildModel(probe); } catch (Exception e) when (e is not OperationCanceledException) { }
+                    trial.HyperParameters.MergeSpace(probe);
+                    space.MergeSpace(probe);
+                }
+                _trials.Add(trial);
             }
         }
         else AtomicFile.WriteAllText(tunerFile, identity);
