@@ -177,11 +177,8 @@ public abstract class Tuner
         progress?.Report(new TuningProgress(TuningProgressKind.TrialEnd, trial, number, MaxTrials, ExecutionsPerTrial - 1));
     }
 
-    private Model BuildModel(HyperParameters hp)
-    {
-        var model = _buildModel(hp) ?? throw new InvalidOperationException("buildModel returned null; it must return a compiled model.");
-        return model;
-    }
+    private Model BuildModel(HyperParameters hp) =>
+        _buildModel(hp) ?? throw new InvalidOperationException("buildModel returned null; it must return a compiled model.");
 
     /// <summary>The completed trials, best first (ties keep creation order).</summary>
     public IReadOnlyList<Trial> GetBestTrials(int numTrials = 1)
@@ -279,9 +276,6 @@ public abstract class Tuner
         else AtomicFile.WriteAllText(tunerFile, identity);
         _loaded = true;
     }
-
-    /// <summary>Key of a trial's searched values (tuner values excluded), to avoid running a configuration twice.</summary>
-    private protected static string KeyOf(HyperParameters hp) => hp.Key();
 
     private sealed class Relay(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
