@@ -153,6 +153,7 @@ public abstract class Tuner
                 model.Fit(train, Math.Max(1, epochs - initial), batchSize, val, [.. callbacks, tracker], seed: Seed + e + initial,
                     progress: fitProgress, cancellationToken: ct);
                 if (tracker.Missing is not null) throw new InvalidOperationException(tracker.Missing);
+                if (tracker.Weights is null && e == 0) throw new InvalidOperationException("Training ended before its first epoch completed (e.g. TerminateOnNaN).");
                 sum += tracker.Best;
                 if (e == 0)
                 {
