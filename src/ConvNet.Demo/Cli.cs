@@ -46,6 +46,7 @@ public static class Cli
         root.Subcommands.Add(ExplainCommand.Create(host));
         root.Subcommands.Add(FeaturesCommand.Create(host));
         root.Subcommands.Add(AugmentCommand.Create(host));
+        root.Subcommands.Add(TuneCommand.Create(host));
         var rootTrain = new TrainOptions();
         rootTrain.AddTo(root);
         root.SetAction(pr => host.Execute(pr, ctx => TrainCommand.Run(ctx, rootTrain.Read(pr))));
