@@ -4,7 +4,7 @@
 # every change to these files is a change to the public API.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-for p in ConvNet.Core ConvNet.Data; do
+for p in ${PROJECTS:-ConvNet.Core ConvNet.Data ConvNet.Onnx}; do
   dir="$repo/src/$p"
   printf '#nullable enable\n' > "$dir/PublicAPI.Unshipped.txt"
   [ -f "$dir/PublicAPI.Shipped.txt" ] || printf '#nullable enable\n' > "$dir/PublicAPI.Shipped.txt"

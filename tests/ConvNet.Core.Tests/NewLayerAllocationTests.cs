@@ -34,13 +34,24 @@ public class NewLayerAllocationTests
         var y = new int[6];
         for (int i = 0; i < y.Length; i++) y[i] = i % 3;
         for (int i = 0; i < 3; i++) model.TrainOnBatch(x, y);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++) model.TrainOnBatch(x, y);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // Three windows of 5 steps, the least must be 0: an allocation in the step itself shows in every window, while a
+        // one-off allocation of lock contention with other test classes sharing the worker pool (seen once: 1,040 bytes) does not.
+        var windows = new long[3];
+        for (int wdw = 0; wdw < windows.Length; wdw++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++) model.TrainOnBatch(x, y);
+            windows[wdw] = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        Assert.True(windows.Min() == 0, $"bytes allocated per 5 training steps: {string.Join(", ", windows)}");
         model.Call(x);
-        before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++) model.Call(x);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        for (int wdw = 0; wdw < windows.Length; wdw++)
+        {
+            long start = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 3; i++) model.Call(x);
+            windows[wdw] = GC.GetAllocatedBytesForCurrentThread() - start;
+        }
+        Assert.True(windows.Min() == 0, $"bytes allocated per 3 inference calls: {string.Join(", ", windows)}");
     }
 
     [Fact]

@@ -28,6 +28,10 @@ public sealed class SymbolicTensor
     /// <summary>The tensors the producing call consumed, in argument order (empty for an <see cref="Input"/>).</summary>
     internal SymbolicTensor[] Inputs { get; }
 
+    /// <summary>The tensors the producing call consumed, in argument order (empty for an <see cref="Input"/>): with
+    /// <see cref="Layer"/> this is the model graph, for tools that walk it (e.g. ONNX export).</summary>
+    public IReadOnlyList<SymbolicTensor> InboundTensors => Inputs;
+
     /// <summary>The call's <c>training</c> argument: null follows the model, false forces inference mode.</summary>
     internal bool? Training { get; }
 
