@@ -86,7 +86,7 @@ public class TransferTests(ITestOutputHelper output)
             using var gray = img.CloneAs<L8>();
             gray.SaveAsPng(some);
         }
-        var r = CliRunner.Run("transfer", "--data", tmp["data"], "--input-size", "32", "--scratch-size", "16", "--epochs", "2",
+        var r = CliRunner.Run("transfer", "--data", tmp["data"], "--input-size", "32", "--scratch-size", "16", "--epochs", "2", "--head-epochs", "2",
             "--fine-tune-epochs", "1", "--seed", "3", "--out", tmp["run"]);
         output.WriteLine(r.ToString());
         Assert.True(r.ExitCode == 0, r.ToString());

@@ -11,10 +11,10 @@ namespace ConvNet.Demo.Commands;
 
 /// <summary>Settings of one <c>convnet transfer</c> run.</summary>
 internal sealed record TransferSettings(
-    string? Data, string? Base, int Epochs, int FineTuneEpochs, string FineTune, int Seed, int[] SplitSeeds, int InputSize, int ScratchSize, int? Threads, string? Out, bool Flip)
+    string? Data, string? Base, int Epochs, int HeadEpochs, int FineTuneEpochs, string FineTune, int Seed, int[] SplitSeeds, int InputSize, int ScratchSize, int? Threads, string? Out, bool Flip)
 {
     /// <summary>The default run: the committed emoji-objects set, ResNet-18 from the NuGet cache at 128×128, the scratch CNN at 64×64.</summary>
-    public static TransferSettings Default { get; } = new(null, null, 40, 5, "last", 1, [1337], 128, 64, null, null, true);
+    public static TransferSettings Default { get; } = new(null, null, 40, 100, 3, "last", 1, [1337], 128, 64, null, null, true);
 }
 
 /// <summary>
@@ -46,8 +46,10 @@ internal static class TransferCommand
             Description = $"The ImageNet base: ResNet18.onnx (default: from the restored NuGet package {ResNetPackage} {ResNetVersion}).",
             HelpName = "FILE",
         };
-        var epochs = OptionFactory.Int("--epochs", "Maximum epochs of the scratch model and of the frozen-base head (early stopping on val_accuracy).", d.Epochs, 1);
-        var ftEpochs = OptionFactory.Int("--fine-tune-epochs", "Maximum epochs of fine-tuning (early stopping, patience 2).", d.FineTuneEpochs, 0);
+        var epochs = OptionFactory.Int("--epochs", "Maximum epochs of the scratch model (early stopping on val_accuracy, patience 8).", d.Epochs, 1);
+        var headEpochs = OptionFactory.Int("--head-epochs", "Maximum epochs of the head on the frozen base (early stopping, patience 15).", d.HeadEpochs, 1);
+        var ftEpochs = OptionFactory.Int("--fine-tune-epochs", "Maximum epochs of fine-tuning (early stopping, patience 2; the frozen weights are kept " +
+                                         "when no epoch beats their val_accuracy).", d.FineTuneEpochs, 0);
         var fineTune = new Option<string>("--fine-tune") { Description = "What to unfreeze: last (ResNet stage 4), all, or none.", DefaultValueFactory = _ => d.FineTune };
         fineTune.AcceptOnlyFromAmong("last", "all", "none");
         var seed = OptionFactory.Seed("--seed", "Seed for weight initialisation, dropout and shuffling.", d.Seed);
@@ -73,9 +75,9 @@ internal static class TransferCommand
         var noFlip = new Option<bool>("--no-flip") { Description = "Do not add horizontally flipped copies of the training images." };
         var output = new Option<string?>("--out") { Description = "Output folder (default: runs/transfer-<yyyyMMdd-HHmmss>/).", HelpName = "DIR" };
         var cmd = new Command("transfer", "Transfer learning: from scratch vs a frozen ImageNet ResNet-18 vs fine-tuned, with results.json, report.md and plots.");
-        foreach (var o in new Option[] { data, baseModel, epochs, ftEpochs, fineTune, seed, splitSeed, size, scratchSize, threads, noFlip, output }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { data, baseModel, epochs, headEpochs, ftEpochs, fineTune, seed, splitSeed, size, scratchSize, threads, noFlip, output }) cmd.Options.Add(o);
         cmd.SetAction(pr => host.Execute(pr, ctx => Run(ctx, new TransferSettings(
-            pr.GetValue(data), pr.GetValue(baseModel), pr.GetValue(epochs), pr.GetValue(ftEpochs), pr.GetValue(fineTune)!, pr.GetValue(seed),
+            pr.GetValue(data), pr.GetValue(baseModel), pr.GetValue(epochs), pr.GetValue(headEpochs), pr.GetValue(ftEpochs), pr.GetValue(fineTune)!, pr.GetValue(seed),
             pr.GetValue(splitSeed) ?? d.SplitSeeds, pr.GetValue(size), pr.GetValue(scratchSize), pr.GetValue(threads), pr.GetValue(output), !pr.GetValue(noFlip)))));
         return cmd;
     }
@@ -186,7 +188,7 @@ internal static class TransferCommand
         var head = TransferBase.Head(resnet.FeatureMapShape, classes, s.Seed);
         if (s.Threads is int t2) head.Threads = t2;
         head.Compile(new Adam(), new SparseCategoricalCrossentropy(fromLogits: true), new Accuracy());
-        phases.Add(Train(ctx, "frozen (head on features computed once)", head, maps, s.Epochs, patience: 10, s.Seed) with { Name = "frozen" });
+        phases.Add(Train(ctx, "frozen (head on features computed once)", head, maps, s.HeadEpochs, patience: 15, s.Seed) with { Name = "frozen" });
         (final, finalTest) = (head, maps.Test.X);
         if (s.FineTune == "none" || s.FineTuneEpochs == 0) return phases;
 
@@ -205,7 +207,18 @@ internal static class TransferCommand
         }
         if (s.Threads is int t4) tuned.Threads = t4;
         tuned.Compile(new Adam(1e-5f), new SparseCategoricalCrossentropy(fromLogits: true), new Accuracy());
-        phases.Add(Train(ctx, "finetuned", tuned, data, s.FineTuneEpochs, patience: 2, s.Seed));
+        var before = tuned.GetWeights();
+        double frozenVal = tuned.Evaluate(data.Val)[1];   // the same function as the frozen phase's model
+        var phase = Train(ctx, "finetuned", tuned, data, s.FineTuneEpochs, patience: 2, s.Seed);
+        if (phase.ValAcc < frozenVal)
+        {
+            // Like early stopping with the starting point as epoch 0: no fine-tuning epoch beat the frozen model on val.
+            tuned.SetWeights(before);
+            phase = phase with { BestEpoch = 0, ValAcc = tuned.Evaluate(data.Val)[1], TestAcc = tuned.Evaluate(data.Test)[1] };
+            ctx.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"finetuned: no epoch beat the frozen model's val accuracy {frozenVal:0.000}; its weights are kept (test accuracy {phase.TestAcc:0.000})."));
+        }
+        phases.Add(phase);
         (final, finalTest) = (tuned, data.Test.X);
         return phases;
     }
