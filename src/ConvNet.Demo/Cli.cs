@@ -46,6 +46,7 @@ public static class Cli
         root.Subcommands.Add(ExplainCommand.Create(host));
         root.Subcommands.Add(FeaturesCommand.Create(host));
         root.Subcommands.Add(TransferCommand.Create(host));
+        root.Subcommands.Add(AugmentCommand.Create(host));
         var rootTrain = new TrainOptions();
         rootTrain.AddTo(root);
         root.SetAction(pr => host.Execute(pr, ctx => TrainCommand.Run(ctx, rootTrain.Read(pr))));
@@ -74,9 +75,19 @@ internal sealed class CliHost(TextWriter output, TextWriter error, bool interact
         bool isVerbose = parseResult.GetValue(verbose);
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler? onCancel = null;
+        Timer? watchdog = null;
         if (ReferenceEquals(output, Console.Out))
         {
-            onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
+            // Ctrl+C cancels the command's token; whatever does not stop on its own within the grace period (a blocking
+            // read, a long native call) ends with the process, so Ctrl+C always ends the command within a second.
+            // A second Ctrl+C ends it at once.
+            onCancel = (_, e) =>
+            {
+                e.Cancel = true;
+                if (cts.IsCancellationRequested) ForceExit();
+                cts.Cancel();
+                watchdog ??= new Timer(_ => ForceExit(), null, CancelGracePeriod, Timeout.InfiniteTimeSpan);
+            };
             Console.CancelKeyPress += onCancel;
         }
         try
@@ -106,7 +117,17 @@ internal sealed class CliHost(TextWriter output, TextWriter error, bool interact
         finally
         {
             if (onCancel is not null) Console.CancelKeyPress -= onCancel;
+            watchdog?.Dispose();
         }
+    }
+
+    /// <summary>How long a cancelled command may take to stop before the process ends anyway.</summary>
+    public static readonly TimeSpan CancelGracePeriod = TimeSpan.FromMilliseconds(500);
+
+    private void ForceExit()
+    {
+        try { error.WriteLine("convnet: cancelled."); error.Flush(); } catch (IOException) { }
+        Environment.Exit(ExitCodes.Cancelled);
     }
 
     private int Fail(Exception e, int code, bool isVerbose, bool internalError = false)

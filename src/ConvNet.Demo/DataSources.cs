@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using ConvNet.Data;
+using ConvNet.IO;
 
 namespace ConvNet.Demo;
 
@@ -40,23 +41,23 @@ internal static class DataSources
         if (File.Exists(path))
         {
             if (!ImageDatasets.IsZip(path))
-                throw new CliException($"Data path '{path}' is a file but not a zip archive; pass a folder of class folders, a split folder (train/val/test), a .zip or an MNIST folder.");
+                throw new CliException($"Data path \"{path}\" is a file but not a zip archive; pass a folder of class folders, a split folder (train/val/test), a .zip or an MNIST folder.");
             return ZipIsSplit(path) ? DataKind.Split : DataKind.ClassZip;
         }
-        throw new CliException($"Data path '{path}' does not exist (resolved: {Path.GetFullPath(path)}).");
+        throw new CliException($"Data path \"{path}\" does not exist (resolved: \"{Path.GetFullPath(path)}\").");
     }
 
     private static bool ZipIsSplit(string path)
     {
         try
         {
-            using var zip = ZipFile.OpenRead(path);
+            using var zip = new ZipArchive(SafeFile.OpenRead(path, "Data file"), ZipArchiveMode.Read);
             var dirs = zip.Entries.SelectMany(e => e.FullName.Split('/').SkipLast(1).Take(2)).ToHashSet(StringComparer.Ordinal);
             return dirs.Contains(SplitFolders.TrainFolder) && (dirs.Contains(SplitFolders.ValFolder) || dirs.Contains("validation"));
         }
         catch (InvalidDataException e)
         {
-            throw new CliException($"'{path}' is not a readable zip archive: {e.Message}");
+            throw new CliException($"Zip \"{path}\" is not a readable zip archive (corrupt or truncated central directory?): {e.Message}");
         }
     }
 
@@ -108,11 +109,11 @@ internal static class DataSources
                 ctx.WriteLine($"{all.Report.Summary} Splitting in memory like split-folders (seed {splitSeed}, ratio {Ratios.Format(ratio)}):");
                 var parts = kind == DataKind.ClassFolders ? SplitFolderIndices(path, all, splitSeed, ratio) : SplitByPaths(all, splitSeed, ratio);
                 var names = all.ClassNames;
-                if (parts[0].Length == 0) throw new CliException($"The split of '{path}' leaves no training images (too few files per class for ratio {Ratios.Format(ratio)}).");
-                if (parts[1].Length == 0) throw new CliException($"The split of '{path}' leaves no validation images (too few files per class for ratio {Ratios.Format(ratio)}).");
+                if (parts[0].Length == 0) throw new CliException($"The split of \"{path}\" leaves no training images (too few files per class for ratio {Ratios.Format(ratio)}).");
+                if (parts[1].Length == 0) throw new CliException($"The split of \"{path}\" leaves no validation images (too few files per class for ratio {Ratios.Format(ratio)}).");
                 Dataset? Part(int[] idx)
                 {
-                    ctx.WriteLine($"Found {idx.Length} files belonging to {names.Count} classes.");
+                    ctx.WriteLine($"Found {Plural(idx.Length, "file")} belonging to {Plural(names.Count, "class")}.");
                     return idx.Length == 0 ? null : Subset(all, idx, names);
                 }
                 var trainPart = Part(parts[0])!;
@@ -152,6 +153,10 @@ internal static class DataSources
         return parts.Select(p => p.Order().ToArray()).ToArray();
     }
 
+
+    /// <summary><c>1 class</c>, <c>2 classes</c>, <c>1 file</c>, <c>5 files</c>.</summary>
+    public static string Plural(int n, string noun) =>
+        $"{n} {(n == 1 ? noun : noun.EndsWith('s') ? noun + "es" : noun + "s")}";
 
     /// <summary>The samples at <paramref name="indices"/> as a new dataset.</summary>
     public static Dataset Subset(Dataset data, int[] indices, IReadOnlyList<string> classNames) =>
@@ -204,6 +209,10 @@ internal static class DataSources
         }
         ctx.WriteLine(data.Report.Summary);
         var map = CheckClasses(data.ClassNames, modelClasses, path);
+        if (kind != DataKind.Split && Path.GetFileName(Path.TrimEndingDirectorySeparator(path)) is not (SplitFolders.TestFolder or SplitFolders.ValFolder or "validation"))
+            ctx.Err.WriteLine($"convnet: warning: \"{path}\" is not split (no train/, val/ and test/ folders), so every image in it is evaluated, " +
+                              "including any the model was trained on; the score is then too optimistic. Pass the split folder " +
+                              "(its test part is used; `convnet split` makes one) or its test/ folder.");
         var y = data.Y.Select(l => map[l]).ToArray();
         return (Pad(new Dataset(data.X, y, modelClasses), padding), $"{what} of {path}");
     }
@@ -214,7 +223,7 @@ internal static class DataSources
         var lookup = modelClasses.Select((n, i) => (n, i)).ToDictionary(t => t.n, t => t.i, StringComparer.Ordinal);
         var unknown = dataClasses.Where(n => !lookup.ContainsKey(n)).ToList();
         if (unknown.Count > 0)
-            throw new CliException($"'{path}' has class(es) the model does not know: {string.Join(", ", unknown.Take(8))}{(unknown.Count > 8 ? ", …" : "")} (the model has {modelClasses.Count} classes).");
+            throw new CliException($"\"{path}\" has class(es) the model does not know: {string.Join(", ", unknown.Take(8))}{(unknown.Count > 8 ? ", …" : "")} (the model has {modelClasses.Count} classes).");
         return dataClasses.Select(n => lookup[n]).ToArray();
     }
 }

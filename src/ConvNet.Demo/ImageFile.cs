@@ -17,7 +17,7 @@ internal static class ImageFile
         };
         float[] resized;
         try { resized = ImageDatasets.LoadImage(path, new ImageLoadOptions { ImageSize = (height, width), ColorMode = mode }).ToArray(); }
-        catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
+        catch (Exception e) when (e is IOException or InvalidDataException)
         {
             throw new CliException(e.Message.TrimEnd('.') + ".");
         }

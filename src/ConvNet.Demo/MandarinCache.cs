@@ -23,7 +23,7 @@ internal static class MandarinCache
         ctx.WriteLine($"Generating the stand-in Mandarin set (57 classes × 7 samples, seed {seed}) into {dir} …");
         string tmp = dir + ".tmp-" + Environment.ProcessId;
         if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
-        MandarinGenerator.Generate(tmp, seed);
+        MandarinGenerator.Generate(tmp, seed, cancellationToken: ctx.Cancellation);
         File.WriteAllText(Path.Combine(tmp, Marker), $"MandarinGenerator seed {seed}\n");
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         Directory.CreateDirectory(Path.GetDirectoryName(dir)!);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using ConvNet.IO;
 
 namespace ConvNet.Demo;
 
@@ -27,22 +28,27 @@ internal sealed record ModelSidecar(IReadOnlyList<string> ClassNames, int Paddin
         if (Directory.Exists(modelPath))
         {
             string inside = Path.Combine(modelPath, "model.cnet");
-            if (!File.Exists(inside)) throw new CliException($"Model path '{modelPath}' is a folder without a model.cnet file.");
+            if (!File.Exists(inside) && !Directory.Exists(inside))
+                throw new CliException($"Model path \"{modelPath}\" is a directory without a model.cnet file; pass the model file or the run folder that holds it.");
             modelPath = inside;
         }
-        if (!File.Exists(modelPath)) throw new CliException($"Model file '{modelPath}' does not exist.");
+        if (!File.Exists(modelPath) && !Directory.Exists(modelPath))
+            throw new CliException($"Model file \"{modelPath}\" does not exist.");
+        // Only a regular file is opened: a FIFO or device would block or read forever, a directory gets its own message.
+        if (SafeFile.WhyNotRegular(modelPath) is { } why)
+            throw new CliException($"Model file \"{modelPath}\" {why}.");
         var model = Sequential.Load(modelPath);
         if (model.InputShape is not { Count: 3 })
-            throw new CliException($"Model file '{modelPath}' expects input {Layer.Fmt(model.InputShape!, true)}; the demo handles image models (height, width, channels) only.");
+            throw new CliException($"Model file \"{modelPath}\" expects input {Layer.Fmt(model.InputShape!, true)}; the demo handles image models (height, width, channels) only.");
         int classes = model.OutputShape[^1];
         string folder = Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
         string classesPath = Path.Combine(folder, ClassesFile);
         IReadOnlyList<string> names;
         if (File.Exists(classesPath))
         {
-            names = File.ReadAllLines(classesPath).Where(l => l.Length > 0).ToArray();
+            names = ReadSmallText(classesPath, "Class list").Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0).ToArray();
             if (names.Count != classes)
-                throw new CliException($"'{classesPath}' lists {names.Count} classes but model '{modelPath}' has {classes} outputs.");
+                throw new CliException($"\"{classesPath}\" lists {names.Count} classes but model \"{modelPath}\" has {classes} outputs.");
         }
         else
         {
@@ -51,10 +57,17 @@ internal sealed record ModelSidecar(IReadOnlyList<string> ClassNames, int Paddin
         }
         int padding = 0;
         string padPath = Path.Combine(folder, PaddingFile);
-        if (File.Exists(padPath) && (!int.TryParse(File.ReadAllText(padPath).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out padding) || padding < 0))
-            throw new CliException($"'{padPath}' does not hold a non-negative integer.");
+        if (File.Exists(padPath) && (!int.TryParse(ReadSmallText(padPath, "Padding file").Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out padding) || padding < 0))
+            throw new CliException($"\"{padPath}\" does not hold a non-negative integer.");
         if (2 * padding >= Math.Min(model.InputShape[0], model.InputShape[1]))
-            throw new CliException($"Padding {padding} from '{padPath}' does not fit the model input {Layer.Fmt(model.InputShape, true)}.");
+            throw new CliException($"Padding {padding} from \"{padPath}\" does not fit the model input {Layer.Fmt(model.InputShape, true)}.");
         return (model, new ModelSidecar(names, padding));
+    }
+
+    /// <summary>A side file: a regular file of at most 1 MiB, as UTF-8 text.</summary>
+    private static string ReadSmallText(string path, string what)
+    {
+        if (SafeFile.WhyNotRegular(path) is { } why) throw new CliException($"{what} \"{path}\" {why}.");
+        return new UTF8Encoding(false).GetString(SafeFile.ReadAllBytes(path, 1 << 20, what));
     }
 }

@@ -7,7 +7,7 @@ internal static class ModelZoo
     public static readonly string[] Names = ["mandarin", "lenet5", "alexnet"];
 
     /// <summary>Graph models shown by <c>summary --model</c> (built with the functional API in <see cref="Applications"/>).</summary>
-    public static readonly string[] GraphNames = ["inception-module", "residual-block", "mandarin-functional"];
+    public static readonly string[] GraphNames = ["inception-module", "residual-block", "mandarin-functional", "xception", "resnet18"];
 
     /// <summary>Builds a named graph model (see <see cref="GraphNames"/>).</summary>
     public static Model CreateGraph(string name) => name switch
@@ -15,6 +15,8 @@ internal static class ModelZoo
         "inception-module" => Applications.InceptionModule3a(),
         "residual-block" => Applications.ResidualBlocks(),
         "mandarin-functional" => Applications.MandarinCnn(),
+        "xception" => Applications.Xception(),
+        "resnet18" => Applications.ResNet18(),
         _ => throw new CliException($"Unknown model '{name}'; expected one of: {string.Join(", ", GraphNames)}.", ExitCodes.Usage),
     };
 
@@ -29,6 +31,19 @@ internal static class ModelZoo
         "alexnet" => (227, 227, 3),
         _ => throw new CliException($"Unknown model '{name}'; expected one of: {string.Join(", ", Names)}.", ExitCodes.Usage),
     };
+
+    /// <summary>
+    /// The error for a <c>--model</c> value that is neither a known name nor an existing file. A value that looks like a
+    /// path (it has a directory separator or a dot) is a missing file: exit code 1, like every missing file. Anything else
+    /// is an unknown model name: exit code 2, like <c>train --model</c> with an unknown name (a usage error).
+    /// </summary>
+    public static CliException NeitherNameNorFile(string value)
+    {
+        bool looksLikePath = value.IndexOfAny(['/', '\\', '.']) >= 0;
+        return looksLikePath
+            ? new CliException($"Model file \"{value}\" does not exist (resolved: \"{Path.GetFullPath(value)}\").")
+            : new CliException($"Unknown model '{value}'; expected one of: {string.Join(", ", Names.Concat(GraphNames))}, or the path of a model file.", ExitCodes.Usage);
+    }
 
     /// <summary>Builds a named model for the given input and class count.</summary>
     public static Sequential Create(string name, IReadOnlyList<int> inputShape, int classes) => name switch

@@ -83,6 +83,8 @@ internal sealed class ZeroPadStep : Step { public int Top, Bottom, Left, Right; 
 internal sealed class ImportedGraph
 {
     public required string Name { get; init; }
+    /// <summary>The file (or description) the graph came from, for error messages.</summary>
+    public required string Source { get; init; }
     public required int[] InputShape { get; init; }
     public required int[] OutputShape { get; init; }
     public required int InputId { get; init; }
@@ -174,9 +176,10 @@ internal sealed class ImportedGraph
     /// <summary>The graph as a ConvNet model: a <see cref="Sequential"/> for a chain, a functional <see cref="Model"/> otherwise.</summary>
     public Model ToModel()
     {
-        var layers = Steps.Select(CreateLayer).ToArray();
+        var layers = new Layer[Steps.Count];
+        for (int i = 0; i < Steps.Count; i++) layers[i] = Guard(Steps[i], () => CreateLayer(Steps[i]));
         Model model;
-        if (IsChain) model = new Sequential([new Input(InputShape), .. layers]) { Name = Name };
+        if (IsChain) model = Guard(null, () => new Sequential([new Input(InputShape), .. layers]) { Name = Name });
         else
         {
             var input = new Input(InputShape);
@@ -184,12 +187,23 @@ internal sealed class ImportedGraph
             for (int i = 0; i < Steps.Count; i++)
             {
                 var s = Steps[i];
-                values[s.Output] = s.Inputs.Length == 1 ? layers[i].Apply(values[s.Inputs[0]]) : layers[i].Apply(s.Inputs.Select(v => values[v]).ToArray());
+                var layer = layers[i];
+                values[s.Output] = Guard(s, () => s.Inputs.Length == 1 ? layer.Apply(values[s.Inputs[0]]) : layer.Apply(s.Inputs.Select(v => values[v]).ToArray()));
             }
-            model = new Model(input, values[OutputId], Name);
+            model = Guard(null, () => new Model(input, values[OutputId], Name));
         }
         // After the model is built (a model may re-seed the layers it adopts).
         for (int i = 0; i < Steps.Count; i++) SetWeights(Steps[i], layers[i]);
         return model;
+    }
+
+    /// <summary>A layer that refuses the converted values (e.g. a constructor's argument check) becomes an error naming the node.</summary>
+    private T Guard<T>(Step? step, Func<T> build)
+    {
+        try { return build(); }
+        catch (Exception e) when (e is ArgumentException or LayerShapeException or InvalidOperationException)
+        {
+            throw new NotSupportedException($"ONNX file '{Source}': {(step is null ? "the model" : $"node '{step.Name}'")} cannot be built as a ConvNet model: {e.Message}", e);
+        }
     }
 }

@@ -265,6 +265,18 @@ internal sealed class LayerEmitter(OnnxGraphBuilder b, OnnxLayout layout)
             }
             case ActivationLayer a: return Activate(a.Activation, x, n, layer, standalone: true);
             case LeakyReLU lr: return x with { Name = b.Node("LeakyRelu", n, [x.Name], Float("alpha", lr.NegativeSlope)) };
+            case RandomCrop rc:
+            {
+                // Inference: the centre crop, top = (H − h)/2 and left = (W − w)/2 rounded down.
+                x = ToNchw(x);
+                int t = (x.Shape[0] - rc.Height) / 2, l = (x.Shape[1] - rc.Width) / 2;
+                var y = b.Node("Slice", n, [x.Name, b.Int64Initializer(n + "/starts", t, l), b.Int64Initializer(n + "/ends", t + rc.Height, l + rc.Width),
+                    b.Int64Initializer(n + "/axes", 2, 3)]);
+                return new OnnxValue(y, outShape, true);
+            }
+            case RandomPreprocessingLayer:
+                // Augmentation is random in training and the identity at inference.
+                return x with { Name = b.Node("Identity", n, [x.Name]) };
             case DropoutBase:
                 // Inference graph: dropout is the identity.
                 return x with { Name = b.Node("Identity", n, [x.Name]) };

@@ -88,6 +88,7 @@ internal sealed class OnnxFile
         Input = inputs[0];
         if (Graph.Output.Count != 1)
             throw Invalid($"the graph has {Graph.Output.Count} outputs; a ConvNet model has exactly one.");
+        if (Graph.Output[0].Name.Length == 0 || Input.Name.Length == 0) throw Invalid("the graph input or output has no name.");
         Nodes = Sort();
     }
 

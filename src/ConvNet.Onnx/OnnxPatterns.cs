@@ -86,7 +86,7 @@ internal static class OnnxPatterns
             // Every inner value must feed only the pattern.
             var set = inner.Append(n).ToHashSet();
             if (inner.Any(m => m.Output.Any(o => uses.GetValueOrDefault(o) != nodes.Count(k => set.Contains(k) && k.Input.Contains(o)) || o == graphOutput))) continue;
-            var fused = new NodeProto { OpType = op, Domain = OnnxGraphConverter.FusedDomain, Name = n.Name.Length > 0 ? n.Name : n.Output[0] };
+            var fused = new NodeProto { OpType = op, Domain = OnnxGraphConverter.FusedDomain, Name = n.Name.EndsWith("/Mul", StringComparison.Ordinal) ? n.Name[..^3] + op : n.Name.Length > 0 ? n.Name : n.Output[0] };
             fused.Input.Add(x);
             fused.Output.Add(n.Output[0]);
             if (op == "Gelu")

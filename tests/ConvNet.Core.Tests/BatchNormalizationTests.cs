@@ -164,6 +164,32 @@ public class BatchNormalizationTests
     }
 
     [Fact]
+    public void InsideAModelTrainingUpdatesMovingStatisticsOnceAndTheOptimiserLeavesThemAlone()
+    {
+        var rng = new Rng(12);
+        var model = new Sequential(new Input(3), new BatchNormalization(momentum: 0.5f), new Dense(2)) { Threads = 1, Seed = 1 };
+        model.Compile(new Adam(0.1f), new SparseCategoricalCrossentropy(fromLogits: true));
+        var bn = model.Layers.OfType<BatchNormalization>().Single();
+        var x = RandomTensor(rng, 8, 3);
+        for (int i = 0; i < x.Length; i++) x.Span[i] += 2f;   // mean ≈ 2
+        model.TrainOnBatch(x, [0, 1, 0, 1, 0, 1, 0, 1]);
+        var mean = new double[3]; var variance = new double[3];
+        for (int k = 0; k < 3; k++)
+        {
+            for (int r = 0; r < 8; r++) mean[k] += x.Span[r * 3 + k] / 8.0;
+            for (int r = 0; r < 8; r++) variance[k] += Math.Pow(x.Span[r * 3 + k] - mean[k], 2) / 8.0;
+        }
+        AssertClose(bn.MovingMean!.Value.Span, mean.Select(m => 0.5 * m).ToArray(), 1e-5, "moving mean after one step (0.5·0 + 0.5·mean)");
+        AssertClose(bn.MovingVariance!.Value.Span, variance.Select(v => 0.5 + 0.5 * v).ToArray(), 1e-5, "moving variance after one step (0.5·1 + 0.5·var)");
+        Assert.DoesNotContain(bn.MovingMean, model.TrainableParameters);
+        Assert.Contains(bn.Gamma!, model.TrainableParameters);
+        // prediction runs in inference mode: the moving statistics stay, and the output uses them
+        var keep = bn.MovingMean.Value.ToArray();
+        model.Predict(x);
+        AssertExactlyEqual<float>(bn.MovingMean.Value.Span, keep, "moving mean after Predict");
+    }
+
+    [Fact]
     public void ParametersAreNamedAndFlaggedAsKerasDoes()
     {
         var bn = new BatchNormalization();
@@ -193,6 +219,18 @@ public class BatchNormalizationTests
         Assert.Contains("BatchNormalization", e.Message);
         Assert.Contains($"axis {axis}", e.Message);
         Assert.False(bn.IsBuilt);
+    }
+
+    [Fact]
+    public void AddingABadAxisToAModelFailsAndLeavesTheModelAsItWas()
+    {
+        var model = new Sequential(new Input(6, 6, 2), new Conv2D(3, 3));
+        int before = model.Layers.Count;
+        var e = Assert.Throws<LayerShapeException>(() => model.Add(new BatchNormalization(axis: 4, name: "bad_bn")));
+        Assert.Contains("'bad_bn' (BatchNormalization)", e.Message);
+        Assert.Contains("axis 4 does not exist for rank-4 input", e.Message);
+        Assert.Equal(before, model.Layers.Count);
+        model.Add(new BatchNormalization(axis: 3));   // the valid one still goes in
     }
 
     [Fact]

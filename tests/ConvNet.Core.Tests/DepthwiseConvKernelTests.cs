@@ -5,17 +5,26 @@ using static ConvNet.Core.Tests.TestUtil;
 namespace ConvNet.Core.Tests;
 
 /// <summary>
-/// The Vector&lt;T&gt; depthwise kernels (<see cref="DepthwiseConv"/>) against their naive twins: every channel tail (C = 1 … 4V+1 for
-/// multiplier 1, C = 1 … 2V+1 for multipliers 2 and 3, which covers the 4-vector block, the 1-vector block and every scalar tail of
-/// K = C·M), strides 1 and 2, Valid and Same, random kernel sizes. |a − r| ≤ 1e-4·(|r| + rms(r)); backward verbs start from
+/// The depthwise kernels (<see cref="DepthwiseConv"/>) against their naive twins, each instruction-set instantiation called
+/// explicitly (portable Vector&lt;T&gt;, AVX2+FMA and AVX-512F where the CPU has them): every channel tail (C = 1 … 4W+1 for multiplier 1,
+/// C = 1 … 2W+1 for multipliers 2 and 3 with W = 16, the widest vector, which covers the 4-vector block, the 1-vector block and every
+/// scalar tail of K = C·M for every width), widths up to 13 (the 4-pixel interior tiles and their edges), strides 1 and 2, Valid and Same, random kernel sizes. |a − r| ≤ 1e-4·(|r| + rms(r)); backward verbs start from
 /// non-zero buffers (they add).
 /// </summary>
 public class DepthwiseConvKernelTests
 {
+    /// <summary>Every instruction-set instantiation this CPU can run (portable always; AVX2 and AVX-512 where supported).</summary>
+    internal static readonly DepthwiseIsa[] Isas = Enum.GetValues<DepthwiseIsa>().Where(DepthwiseConv.IsSupported).ToArray();
+
     internal static void Compare(int n, int h, int w, int c, int m, int kh, int kw, int sh, int sw, Padding pad, bool bias, int seed)
     {
+        foreach (var isa in Isas) Compare(isa, n, h, w, c, m, kh, kw, sh, sw, pad, bias, seed);
+    }
+
+    internal static void Compare(DepthwiseIsa isa, int n, int h, int w, int c, int m, int kh, int kw, int sh, int sw, Padding pad, bool bias, int seed)
+    {
         var g = ConvGeometry.Create(n, h, w, c, kh, kw, sh, sw, pad, c * m);
-        string label = $"depthwise {g} M={m}";
+        string label = $"depthwise [{isa}] {g} M={m}";
         var rng = new Rng(seed);
         var x = Uniform(rng, n * g.InImage);
         var wt = Uniform(rng, kh * kw * g.K);
@@ -23,20 +32,20 @@ public class DepthwiseConvKernelTests
         var dy = Uniform(rng, n * g.OutImage);
 
         var y = Uniform(rng, n * g.OutImage); var yr = new float[y.Length];
-        DepthwiseConv.DepthwiseConvForward(g, x, wt, b, y);
+        DepthwiseConv.DepthwiseConvForward(isa, g, x, wt, b, y);
         DepthwiseConvReference.DepthwiseConvForward(g, x, wt, b, yr);
         AssertClose(y, yr, 1e-4, $"{label}: forward");
 
         var dx0 = Uniform(rng, x.Length);
         var dx = (float[])dx0.Clone(); var dxr = (float[])dx0.Clone();
-        DepthwiseConv.DepthwiseConvBackwardData(g, dy, wt, dx);
+        DepthwiseConv.DepthwiseConvBackwardData(isa, g, dy, wt, dx);
         DepthwiseConvReference.DepthwiseConvBackwardData(g, dy, wt, dxr);
         AssertClose(dx, dxr, 1e-4, $"{label}: backward-data");
 
         var dw0 = Uniform(rng, wt.Length); var db0 = bias ? Uniform(rng, g.K) : [];
         var dw = (float[])dw0.Clone(); var dwr = (float[])dw0.Clone();
         var db = (float[])db0.Clone(); var dbr = (float[])db0.Clone();
-        DepthwiseConv.DepthwiseConvBackwardFilter(g, x, dy, dw, db);
+        DepthwiseConv.DepthwiseConvBackwardFilter(isa, g, x, dy, dw, db);
         DepthwiseConvReference.DepthwiseConvBackwardFilter(g, x, dy, dwr, dbr);
         AssertClose(dw, dwr, 1e-4, $"{label}: backward-filter dw");
         AssertClose(db, dbr, 1e-4, $"{label}: backward-filter dbias");
@@ -49,12 +58,12 @@ public class DepthwiseConvKernelTests
     public void EveryChannelTailStridesPaddingsMultiplier(int m)
     {
         var rng = new Rng(100 + m);
-        int maxC = m == 1 ? 4 * V + 1 : 2 * V + 1;
+        int maxC = m == 1 ? 4 * 16 + 1 : 2 * 16 + 1;
         for (int c = 1; c <= maxC; c++)
         foreach (int s in new[] { 1, 2 })
         foreach (var pad in new[] { Padding.Valid, Padding.Same })
         {
-            int h = 2 + rng.NextInt(6), w = 2 + rng.NextInt(6);
+            int h = 2 + rng.NextInt(6), w = 2 + rng.NextInt(12);
             int kh = 1 + rng.NextInt(Math.Min(h, 4)), kw = 1 + rng.NextInt(Math.Min(w, 4));
             Compare(1 + rng.NextInt(2), h, w, c, m, kh, kw, s, s, pad, rng.NextInt(3) != 0, seed: c * 10 + s + (int)pad * 5);
         }
@@ -67,9 +76,16 @@ public class DepthwiseConvKernelTests
         for (int t = 0; t < 150; t++)
         {
             int h = 1 + rng.NextInt(10), w = 1 + rng.NextInt(10);
-            Compare(1 + rng.NextInt(3), h, w, 1 + rng.NextInt(2 * V + 2), 1 + rng.NextInt(3), 1 + rng.NextInt(Math.Min(h, 5)), 1 + rng.NextInt(Math.Min(w, 5)),
+            Compare(1 + rng.NextInt(3), h, w, 1 + rng.NextInt(2 * 16 + 2), 1 + rng.NextInt(3), 1 + rng.NextInt(Math.Min(h, 5)), 1 + rng.NextInt(Math.Min(w, 5)),
                 1 + rng.NextInt(3), 1 + rng.NextInt(3), rng.NextInt(2) == 0 ? Padding.Valid : Padding.Same, rng.NextInt(2) == 0, seed: t);
         }
+    }
+
+    [Fact]
+    public void TheDispatcherPicksTheWidestSupportedPath()
+    {
+        Assert.Contains(DepthwiseIsa.Portable, Isas);
+        Assert.Equal(Isas.Max(), DepthwiseConv.Best);
     }
 
     [Fact]

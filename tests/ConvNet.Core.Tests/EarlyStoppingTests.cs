@@ -229,17 +229,19 @@ public class EarlyStoppingTests
         var model = TrainingTestData.PointModel(1);
         TrainingTestData.Compile(model);
         var rec = new TrainingProgressRecorder();
-        // "val_loss" is absent without validation data → one warning; "loss" with huge min_delta never improves after epoch 1
-        var missing = new EarlyStopping("val_loss");
+        // "val_loss" is not logged without validation data: Fit refuses before the first epoch (issue 16), naming the logs.
+        var e = Assert.Throws<ArgumentException>(() => model.Fit(data, epochs: 10, batchSize: 8, callbacks: [new EarlyStopping("val_loss")], progress: rec));
+        Assert.Contains("'val_loss'", e.Message);
+        Assert.Contains("loss, accuracy", e.Message);
+        Assert.Empty(rec.Messages);
+        // "loss" with a huge min_delta never improves after epoch 1
         var es = new EarlyStopping("loss", patience: 2, minDelta: 100, restoreBestWeights: true);
-        var h = model.Fit(data, epochs: 10, batchSize: 8, callbacks: [missing, es], progress: rec);
+        var h = model.Fit(data, epochs: 10, batchSize: 8, callbacks: [es], progress: rec);
         Assert.Equal(3, h.Epochs);
         var msgs = rec.Messages.ToList();
-        Assert.Equal(3, msgs.Count);
-        Assert.Contains("val_loss", msgs[0]);
-        Assert.Contains("not available", msgs[0]);
-        Assert.Equal("Epoch 3: early stopping", msgs[1]);
-        Assert.Equal("Restoring model weights from the end of the best epoch: 1.", msgs[2]);
+        Assert.Equal(2, msgs.Count);
+        Assert.Equal("Epoch 3: early stopping", msgs[0]);
+        Assert.Equal("Restoring model weights from the end of the best epoch: 1.", msgs[1]);
         Assert.Equal(3, rec.Of(ProgressKind.Message).Last().Epoch);
     }
 }

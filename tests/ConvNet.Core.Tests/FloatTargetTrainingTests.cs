@@ -3,28 +3,6 @@ using Xunit.Abstractions;
 
 namespace ConvNet.Core.Tests;
 
-/// <summary>y = exp(x), a test-only output layer (the Exponential activation is not in this tree): dy/dx = y.</summary>
-internal sealed class ExpLayer : Layer
-{
-    private Tensor? _y, _dx;
-    public ExpLayer() : base(null) { }
-    public override string TypeName => "TestExp";
-    public override int[] ComputeOutputShape(IReadOnlyList<int> inputShape) => inputShape.ToArray();
-    protected override Tensor ForwardCore(Tensor x, bool training)
-    {
-        var y = Workspace(ref _y, x.Shape[0], InputShape!);
-        for (int i = 0; i < x.Length; i++) y.Span[i] = MathF.Exp(x.Span[i]);
-        return y;
-    }
-    protected override Tensor BackwardCore(Tensor dy)
-    {
-        var dx = Workspace(ref _dx, dy.Shape[0], InputShape!);
-        for (int i = 0; i < dy.Length; i++) dx.Span[i] = dy.Span[i] * _y!.Span[i];
-        return dx;
-    }
-    internal override void WriteConfig(IDictionary<string, string> config) { }
-}
-
 /// <summary>Training with float targets: Poisson regression, a binary task from logits, one-hot vs sparse, regression; fine-tuning.</summary>
 [Collection("Allocation")]
 public class FloatTargetTrainingTests(ITestOutputHelper output)
@@ -101,12 +79,12 @@ public class FloatTargetTrainingTests(ITestOutputHelper output)
     [Fact]
     public void PoissonRegressionRecoversBeta()
     {
-        // Dense(1) → exp: log-linear Poisson regression. Tolerances: the fitted coefficients are within 0.02 of the exact
+        // Dense(1, exponential): log-linear Poisson regression. Tolerances: the fitted coefficients are within 0.02 of the exact
         // maximum-likelihood estimate (the optimiser converged), and within 0.1 of the true β and b (≈ 3 standard errors for n = 3000).
         var data = PoissonData(3000, 7);
         var model = new Sequential { Seed = 1, Threads = 1 };
-        var dense = new Dense(1);
-        foreach (var l in new Layer[] { new Input(3), dense, new ExpLayer() }) model.Add(l);
+        var dense = new Dense(1, Activation.Exponential);
+        model.Add(new Input(3)); model.Add(dense);
         model.Compile(new Adam(new ExponentialDecay(0.05f, 300, 0.5f)), new Poisson(), new MeanAbsoluteErrorMetric());
         var h = model.Fit(data, epochs: 40, batchSize: 100, seed: 3, validationData: PoissonData(500, 8));
         var fitted = dense.Kernel!.Value.ToArray().Select(v => (double)v).Append(dense.Bias!.Value.Span[0]).ToArray();
@@ -221,7 +199,7 @@ public class FloatTargetTrainingTests(ITestOutputHelper output)
     {
         int outputs = kind.StartsWith("cce") ? 3 : 1;
         var model = TrainingTestData.PointModel(1, classes: outputs);
-        if (kind.StartsWith("poisson")) model.Add(new ExpLayer());
+        if (kind.StartsWith("poisson")) model.Add(new ActivationLayer(Activation.Exponential));
         var (opt, loss, metrics) = kind switch
         {
             "bce-adamw" => ((Optimizer)new AdamW(), (Loss)new BinaryCrossentropy(fromLogits: true), new Metric[] { new BinaryAccuracy(0f), new Precision(0f), new Recall(0f) }),

@@ -65,6 +65,39 @@ public sealed class ModelFileGraphTests : IDisposable
     }
 
     [Fact]
+    public void TheCompileConfigurationIsSavedSoALoadedModelCanEvaluate()
+    {
+        var path = Saved(out var model);
+        Assert.False(Model.Load(path).IsCompiled);   // saved uncompiled
+        model.Compile(new AdamW(0.002f, weightDecay: 0.01f, amsgrad: true), new SparseCategoricalCrossentropy(fromLogits: true),
+            new Accuracy(), new SparseTopKCategoricalAccuracy(2, name: "top2"));
+        var x = RandomTensor(new Rng(8), 6, 6, 6, 2);
+        int[] y = [0, 1, 2, 0, 1, 2];
+        model.Fit(x, y, epochs: 1, batchSize: 3, verbose: 0);
+        model.Save(path);
+        var loaded = Model.Load(path);
+        Assert.True(loaded.IsCompiled);
+        Assert.Equal(model.EvaluateNames, loaded.EvaluateNames);
+        Assert.Equal(model.Evaluate(x, y), loaded.Evaluate(x, y));
+        var (opt, loss, _) = loaded.Compiled!.Value;
+        var adamw = Assert.IsType<AdamW>(opt);
+        Assert.Equal(0.002f, adamw.LearningRate);
+        Assert.Equal(0.01f, adamw.WeightDecay);
+        Assert.True(adamw.Amsgrad);
+        Assert.Equal(0, adamw.Iterations);   // optimizer state is not stored
+        Assert.True(Assert.IsType<SparseCategoricalCrossentropy>(loss).FromLogits);
+        loaded.Fit(x, y, epochs: 1, batchSize: 3, verbose: 0);   // ready to train again
+
+        var seq = new Sequential(new Input(3), new Dense(1)) { Seed = 2 };
+        seq.Compile(new RMSprop(), new Huber(0.5f), new MeanAbsoluteErrorMetric());
+        var sp = _dir.File("seq-compiled.cnet");
+        seq.Save(sp);
+        var s2 = Sequential.Load(sp);
+        Assert.Equal(["loss", "mean_absolute_error"], s2.EvaluateNames);
+        Assert.Equal(0.5f, Assert.IsType<Huber>(s2.Compiled!.Value.Loss).Delta);
+    }
+
+    [Fact]
     public void SequentialLoadOfAFunctionalFileSaysWhatToUse()
     {
         var path = Saved(out _);

@@ -160,7 +160,7 @@ public class ImageFolderTests(Xunit.Abstractions.ITestOutputHelper output)
 
         string[] expected = ["a.PNG", "b.png", "c.jpeg", "sub/a.png", "sub/deeper/z.gif"];
         Assert.Equal(expected, ds.Paths.Select(p => Path.GetRelativePath(k, p).Replace('\\', '/')));
-        Assert.Equal("Found 5 files belonging to 1 classes.", ds.Report.Summary);
+        Assert.Equal("Found 5 files belonging to 1 class.", ds.Report.Summary);
         var kinds = ds.Report.Skipped.ToDictionary(s => Path.GetRelativePath(k, s.Path).Replace('\\', '/'), s => s.Kind);
         Assert.Equal(SkipKind.Hidden, kinds[".hidden.png"]);
         Assert.Equal(SkipKind.Hidden, kinds[".DS_Store"]);
@@ -168,8 +168,9 @@ public class ImageFolderTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(SkipKind.NotAnImage, kinds["notes.txt"]);
         Assert.Equal(SkipKind.Hidden, kinds[".ipynb_checkpoints/x.png"]);
         Assert.Equal(5, kinds.Count);
-        Assert.Equal(5, warnings.Count);
+        Assert.Equal(6, warnings.Count);   // the five skipped files, and that there is only one class
         Assert.Contains(warnings, w => w.Contains("._b.png") && w.Contains("AppleDouble"));
+        Assert.Contains(warnings, w => w.Contains("only one class folder"));
     }
 
     private static TempDir BadFolder(out string[] badPaths)

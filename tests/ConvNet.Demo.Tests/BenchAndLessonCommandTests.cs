@@ -17,7 +17,7 @@ public class BenchAndLessonCommandTests
 
     [Theory]
     [InlineData("0")]
-    [InlineData("8")]
+    [InlineData("99")]
     [InlineData("x")]
     public void LessonOutOfRangeIsAnArgumentError(string n)
     {

@@ -32,7 +32,7 @@ public sealed class CliErrorTests
     {
         var r = CliRunner.Run("predict", "--model", "/nonexistent/model.cnet", "x.png");
         Assert.Equal(1, r.ExitCode);
-        Assert.Equal(["convnet: error: Model file '/nonexistent/model.cnet' does not exist."], r.ErrLines);
+        Assert.Equal(["convnet: error: Model file \"/nonexistent/model.cnet\" does not exist."], r.ErrLines);
     }
 
     [Fact]
@@ -67,10 +67,10 @@ public sealed class CliErrorTests
     }
 
     [Fact]
-    public void Unknown_summary_model_exits_1()
+    public void Unknown_summary_model_name_exits_2_like_train()
     {
         var r = CliRunner.Run("summary", "--model", "resnet50");
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(2, r.ExitCode);
         Assert.Single(r.ErrLines);
         Assert.Contains("resnet50", r.Err);
     }

@@ -195,6 +195,16 @@ public sealed class ExplainTests(TinyModelFixture tiny) : IClassFixture<TinyMode
         Assert.Matches(@"sum of the 16 channel sums \(144 products\)\s+=", r.Out);
     }
 
+    [Theory]
+    [InlineData("conv2d_1", "20,20,3", "rows 37…44, columns 37…44 (8×8 pixels of the 80×80 image)")]   // 3×3 after a 3×3 conv and a 2×2 pool
+    [InlineData("conv2d_2", "5,5,0", "rows 13…30, columns 13…30 (18×18 pixels of the 80×80 image)")]
+    public void A_deeper_conv_also_gives_its_window_in_the_image(string layer, string at, string expected)
+    {
+        var r = CliRunner.Run("explain", "--layer", layer, "--at", at);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("in the image: " + expected, r.Out);
+    }
+
     [Fact]
     public void An_unknown_layer_exits_1_with_one_line_listing_the_layers()
     {

@@ -9,7 +9,8 @@ public class BadInputTests
 {
     private static byte[] Small() => OnnxExporter.ToBytes(ExportTests.Case("gap-dense").Model);
 
-    private static Exception Import(byte[] bytes) => Record.Exception(() => OnnxImporter.LoadGraph(bytes, "bad.onnx"))!;
+    /// <summary>Converts and builds the ConvNet model, as OnnxImporter.Load does.</summary>
+    private static Exception Import(byte[] bytes) => Record.Exception(() => OnnxImporter.LoadGraph(bytes, "bad.onnx").ToModel())!;
 
     [Fact]
     public void Truncation_at_every_offset_is_InvalidDataException_naming_the_file()
@@ -54,15 +55,15 @@ public class BadInputTests
             var e = Import(junk);
             Assert.True(e is InvalidDataException, $"garbage {i}: {e?.GetType().Name}: {e?.Message}");
         }
-        var good = Small();
-        for (int i = 0; i < 300; i++)
-        {
-            var b = (byte[])good.Clone();
-            b[r.Next(b.Length)] ^= (byte)(1 << r.Next(8));
-            var e = Import(b);
-            // A flipped bit may still leave a valid model (e.g. in a weight); anything else must be one of the two documented errors.
-            Assert.True(e is null or InvalidDataException or NotSupportedException, $"flip {i}: {e?.GetType().Name}: {e?.Message}\n{e?.StackTrace}");
-        }
+        foreach (var good in new[] { Small(), OnnxExporter.ToBytes(ExportTests.Case("merges-images").Model), OnnxExporter.ToBytes(ExportTests.Case("depthwise-separable").Model) })
+            for (int i = 0; i < 400; i++)
+            {
+                var b = (byte[])good.Clone();
+                for (int k = r.Next(1, 4); k > 0; k--) b[r.Next(b.Length)] ^= (byte)(1 << r.Next(8));
+                var e = Import(b);
+                // Flipped bits may still leave a valid model (e.g. in a weight); anything else must be one of the two documented errors.
+                Assert.True(e is null or InvalidDataException or NotSupportedException, $"flip {i}: {e?.GetType().Name}: {e?.Message}\n{e?.StackTrace}");
+            }
     }
 
     private static ModelProto Model(int opset = 13)
@@ -130,6 +131,44 @@ public class BadInputTests
         d.Graph.Initializer.Add(new TensorProto { Name = "w", DataType = 1, Dims = { 2, 2, 3, 3 }, FloatData = { new float[36] } });
         d.Graph.Node.Add(Node("Conv", "grouped", ["x", "w"], ["y"], Int("group", 2)));
         Assert.Contains("'grouped' (Conv): group 2 not supported", Assert.IsType<NotSupportedException>(Import(d.ToByteArray())).Message);
+    }
+
+    [Fact]
+    public void An_output_not_computed_from_the_input_is_refused()
+    {
+        // Found by the bit-flip fuzzing: an output named '' (the name of an absent optional input).
+        var empty = Model();
+        empty.Graph.Output[0].Name = "";
+        empty.Graph.Node.Add(Node("Relu", "r", ["x"], ["y"]));
+        Assert.Contains("no name", Assert.IsType<InvalidDataException>(Import(empty.ToByteArray())).Message);
+        var constant = Model();
+        constant.Graph.Initializer.Add(new TensorProto { Name = "y", DataType = 1, FloatData = { 1f } });
+        constant.Graph.Node.Add(Node("Relu", "r", ["x"], ["unused"]));
+        Assert.Contains("'y' is a constant", Assert.IsType<NotSupportedException>(Import(constant.ToByteArray())).Message);
+    }
+
+    [Fact]
+    public void Values_a_layer_would_refuse_are_reported_by_node()
+    {
+        var m = Model();
+        m.Graph.Node.Add(Node("Mul", "times_zero", ["x", "zero"], ["y"]));
+        m.Graph.Initializer.Add(new TensorProto { Name = "zero", DataType = 1, FloatData = { 0f } });
+        Assert.Contains("'times_zero' (Mul): Mul by 0 not supported", Assert.IsType<NotSupportedException>(Import(m.ToByteArray())).Message);
+    }
+
+    [Fact]
+    public void Asymmetric_max_pool_pads_on_a_possibly_negative_input_are_refused()
+    {
+        // Zero padding equals MaxPool's implicit −∞ padding only for inputs ≥ 0; here the input is the raw graph input.
+        var m = Model();
+        m.Graph.Node.Add(Node("MaxPool", "pool", ["x"], ["y"], Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0)));
+        var e = Assert.IsType<NotSupportedException>(Import(m.ToByteArray()));
+        Assert.Contains("'pool' (MaxPool): pads [1, 1, 0, 0] differ from TF's Same placement [0, 0, 1, 1] and the input is not known to be non-negative", e.Message);
+        // After a Relu the same pool imports (ZeroPadding2D + Valid).
+        var ok = Model();
+        ok.Graph.Node.Add(Node("Relu", "r", ["x"], ["rx"]));
+        ok.Graph.Node.Add(Node("MaxPool", "pool", ["rx"], ["y"], Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0)));
+        Assert.Null(Import(ok.ToByteArray()));
     }
 
     [Theory]

@@ -13,10 +13,10 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper output)
     internal static readonly string[] ModelNames =
     [
         "conv-valid", "conv-same-stride2-even", "conv-same-stride2-odd", "conv-rect-kernel-strides", "conv-nobias-tanh",
-        "conv-softmax", "maxpool-same", "maxpool-3x3-stride2", "avgpool-same", "avgpool-valid", "gap-dense", "flatten-dense",
+        "conv-softmax", "maxpool-same", "maxpool-3x3-stride2", "avgpool-same", "avgpool-same-even", "avgpool-valid", "gap-dense", "flatten-dense",
         "dense-only", "rescaling-offset", "relu-tanh-softmax-layers", "conv-output-image", "mandarin", "lenet5",
         "batchnorm-dropout", "batchnorm-dense", "zeropad-crop", "conv-activations", "dense-activations", "activation-layers", "global-max-pool", "depthwise-separable",
-        "residual-blocks", "inception-3a", "functional-mandarin", "merges-images", "merges-flat", "nested-models",
+        "residual-blocks", "inception-3a", "functional-mandarin", "merges-images", "merges-flat", "nested-models", "rank2-input", "augmentation",
     ];
 
     internal static Model Build(string name) => name switch
@@ -30,6 +30,7 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper output)
         "maxpool-same" => new Sequential(new Input(9, 7, 3), new MaxPooling2D(2, padding: Padding.Same), new Flatten()),
         "maxpool-3x3-stride2" => new Sequential(new Input(10, 11, 2), new Conv2D(3, 1), new MaxPooling2D(3, 2, Padding.Same), new MaxPooling2D((2, 3), (1, 2)), new Flatten()),
         "avgpool-same" => new Sequential(new Input(9, 7, 3), new AveragePooling2D(3, 2, Padding.Same), new Flatten()),
+        "avgpool-same-even" => new Sequential(new Input(8, 10, 2), new AveragePooling2D(3, 2, Padding.Same), new AveragePooling2D((2, 3), (1, 2), Padding.Same), new Flatten()),
         "avgpool-valid" => new Sequential(new Input(8, 9, 2), new AveragePooling2D((2, 3)), new Flatten(), new Dense(3, Activation.Softmax)),
         "gap-dense" => new Sequential(new Input(6, 6, 3), new Conv2D(8, 3, activation: Activation.Relu), new GlobalAveragePooling2D(), new Dense(4, Activation.Tanh)),
         "flatten-dense" => new Sequential(new Input(5, 4, 3), new Flatten(), new Dense(6, Activation.Relu), new Dense(3)),
@@ -63,6 +64,9 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper output)
         "activation-layers" => new Sequential(new Input(4, 4, 3), new ActivationLayer(Activation.Gelu), new LeakyReLU(0.1f), new Conv2D(4, 3),
             new ActivationLayer("sigmoid"), new ActivationLayer(Activation.Silu), new ActivationLayer(Activation.Softmax), new Flatten(), new LeakyReLU(), new ActivationLayer(Activation.Elu)),
         "global-max-pool" => new Sequential(new Input(6, 5, 3), new Conv2D(4, 3, activation: Activation.Tanh), new GlobalMaxPooling2D(), new Dense(2)),
+        "augmentation" => new Sequential(new Input(11, 10, 3), new RandomFlip(), new RandomRotation(0.1), new RandomZoom(0.1), new RandomTranslation(0.1, 0.1),
+            new RandomContrast(0.2), new RandomBrightness(0.2), new RandomCrop(8, 7), new Conv2D(2, 3), new Flatten()),
+        "rank2-input" => new Sequential(new Input(5, 4), new Flatten(), new Dense(3, Activation.Softmax)),
         "residual-blocks" => Applications.ResidualBlocks(),
         "inception-3a" => Applications.InceptionModule3a(),
         "functional-mandarin" => Applications.MandarinCnn(),
@@ -183,6 +187,14 @@ public class ExportTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal((1L, 2L), LayerEmitter.Pads(9, 4, 2, Padding.Same));   // total 3
         Assert.Equal((2L, 3L), LayerEmitter.Pads(224, 7, 2, Padding.Same)); // the ResNet stem in TF (CNTK's file has 3, 2)
         Assert.Equal((0L, 0L), LayerEmitter.Pads(9, 4, 2, Padding.Valid));
+    }
+
+    [Fact]
+    public void A_layer_without_an_ONNX_form_is_refused_by_name()
+    {
+        var model = new Sequential(new Input(4, 4, 3), new BatchNormalization(axis: 1, name: "bn_rows"));
+        var e = Assert.Throws<NotSupportedException>(() => OnnxExporter.ToBytes(model));
+        Assert.Contains("layer 'bn_rows' (BatchNormalization) cannot be written: axis 1", e.Message);
     }
 
     [Fact]

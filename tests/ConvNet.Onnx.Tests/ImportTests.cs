@@ -28,8 +28,11 @@ public class ImportTests
             // Stand-alone activation layers may come back fused into the Conv2D/Dense before them (same arithmetic);
             // dropout is written as Identity (inference graph) and does not come back.
             static bool Kept(string t) => t is not ("InputLayer" or "ReLU" or "Tanh" or "Softmax" or "Activation" or "Dropout" or "SpatialDropout2D");
-            if (model is Sequential) Assert.Equal(model.Layers.Select(l => l.TypeName).Where(Kept), back.Layers.Select(l => l.TypeName).Where(Kept));
+            // Augmentation layers are the identity at inference and do not come back either (RandomCrop comes back as its centre Cropping2D).
+            if (model is Sequential && name != "augmentation") Assert.Equal(model.Layers.Select(l => l.TypeName).Where(Kept), back.Layers.Select(l => l.TypeName).Where(Kept));
             Assert.Equal(model.CountParams(), back.CountParams());
+            if (model is Sequential && layout == OnnxLayout.Nhwc && name != "augmentation")   // names come back (fused activations aside)
+                Assert.All(back.Layers.Where(l => l is not Input), l => Assert.Contains(l.Name, model.Layers.Select(m => m.Name)));
             var actual = back.Predict(x);
             Assert.Equal(expected.Shape, actual.Shape);
             Assert.Equal(expected.ToArray(), actual.ToArray()); // exact float equality
@@ -238,6 +241,23 @@ public class ImportPatternTests
         Check(ImportTests.Graph(9, [2, 6, 6], (b, x) =>
             b.Node("Slice", "slice", [x], Ints("starts", 2, 1), Ints("ends", 5, 6), Ints("axes", 2, 3))), [2, 2, 6, 6]);
     }
+
+    [Theory]
+    [InlineData(11)]
+    [InlineData(13)]
+    public void PyTorch_flatten_pattern_Shape_Gather_Unsqueeze_Concat_Reshape(int opset) => Check(ImportTests.Graph(opset, [3, 5, 4], (b, x) =>
+    {
+        var c = b.Node("Conv", "conv", [x, ImportTests.W(b, "w", 9, 0.5f, 4, 3, 3, 3), ImportTests.W(b, "cb", 10, 0.5f, 4)], Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1));
+        var r = b.Node("Relu", "relu", [c]);
+        var shape = b.Node("Shape", "shape", [r]);
+        var n = b.Node("Gather", "gather", [shape, b.Int64Initializer("zero", 0)], Int("axis", 0));
+        // A scalar index gives a scalar; PyTorch unsqueezes it (axes as an attribute before opset 13, an input from 13 on).
+        b.Graph.Initializer.Single(t => t.Name == "zero").Dims.Clear();
+        var u = opset < 13 ? b.Node("Unsqueeze", "unsq", [n], Ints("axes", 0)) : b.Node("Unsqueeze", "unsq", [n, b.Int64Initializer("axes", 0)]);
+        var target = b.Node("Concat", "cat", [u, b.Int64Initializer("minus_one", -1)], Int("axis", 0));
+        var flat = b.Node("Reshape", "view", [r, target]);
+        return b.Node("Gemm", "fc", [flat, ImportTests.W(b, "fw", 11, 0.3f, 3, 4 * 5 * 4), ImportTests.W(b, "fb", 12, 0.3f, 3)], Int("transB", 1));
+    }), [2, 3, 5, 4]);
 
     private static void Check(byte[] onnx, int[] dims)
     {

@@ -130,6 +130,10 @@ public class ResNet18Tests(ITestOutputHelper output)
         var (rel, abs) = Ort.Diff(again, original);
         output.WriteLine($"ResNet-18 → ConvNet → ONNX, in ORT vs the original file in ORT: max abs {abs:E3}, max rel {rel:E3}");
         Assert.True(rel <= 1e-4, $"max rel {rel:E2} (abs {abs:E2})");
+        // And back into ConvNet: the same model, bit for bit.
+        var again2 = OnnxImporter.LoadGraph(exported, "re-exported").ToModel();
+        var nhwc = x.Gather([3]);
+        Assert.Equal(model.Predict(nhwc).ToArray(), again2.Predict(nhwc).ToArray());
     }
 
     [Fact]
@@ -151,5 +155,20 @@ public class ResNet18Tests(ITestOutputHelper output)
         Assert.True(loss < first, $"loss {first} → {loss}");
         var after = baseModel.GetWeights();
         for (int i = 0; i < before.Length; i++) Assert.Equal(before[i], after[i]);   // weights and BN statistics untouched
+    }
+
+    [Fact]
+    public void PretrainedModels_finds_the_restored_package_and_explains_a_missing_one()
+    {
+        Assert.Equal(Path.GetFullPath(ModelsDir), Path.GetFullPath(PretrainedModels.FindResNet18Directory()!));
+        var model = PretrainedModels.ResNet18ImageNet();
+        Assert.Equal("resnet18_imagenet", model.Name);
+        // The file's convolution weights plus BN's γ and β: 15,897,152 (CNTK's graph has a third 512-channel block, hence 9 Adds,
+        // so more than torchvision's ResNet-18 without fc, 11,176,512).
+        Assert.Equal(15_897_152, model.Parameters.Where(p => p.Trainable).Sum(p => (long)p.Value.Length));
+        var x = PretrainedModels.ResNet18ImageNetPreprocessing().Apply(Images()).Gather([2]);
+        Assert.Equal(OnnxImporter.Load(ResNet18Path).Predict(x).ToArray(), model.Predict(x).ToArray());
+        var e = Assert.Throws<FileNotFoundException>(() => PretrainedModels.ResNet18ImageNet("/nonexistent/DnnImageModels"));
+        Assert.Contains("/nonexistent/DnnImageModels/ResNet18Onnx/ResNet18.onnx", e.Message);
     }
 }

@@ -26,4 +26,12 @@ acc = float(sys.argv[1])
 print(f"package smoke: accuracy {acc}")
 sys.exit(0 if acc >= 0.95 else 1)
 PY
+
+# The CLI as a .NET tool: install ConvNet.Cli from the same local feed (as `dotnet tool install --global` would)
+# into a private tool path, and run its `convnet` command.
+dotnet pack "$repo/src/ConvNet.Demo" -c Release -o "$work/feed" --nologo -v q
+dotnet tool install ConvNet.Cli --tool-path "$work/tools" --add-source "$work/feed" --version "$version"
+summary=$("$work/tools/convnet" summary --model lenet5)
+echo "$summary" | tail -n 4
+echo "$summary" | grep -q "Total params: 61,706" || { echo "package smoke: convnet summary did not print LeNet-5's 61,706 parameters"; exit 1; }
 echo "package smoke: OK"

@@ -25,9 +25,10 @@ public readonly record struct ConvGeometry(
     {
         if (padding == Padding.Valid)
             return (input < kernel ? 0 : (input - kernel) / stride + 1, 0);
-        int o = (input + stride - 1) / stride;
-        int total = Math.Max((o - 1) * stride + kernel - input, 0);
-        return (o, total / 2);
+        // 64-bit: input + stride and (o − 1)·s + k can pass int.MaxValue for huge inputs or kernels.
+        int o = (int)(((long)input + stride - 1) / stride);
+        long total = Math.Max((long)(o - 1) * stride + kernel - input, 0);
+        return (o, (int)Math.Min(total / 2, int.MaxValue));
     }
 
     /// <summary>Builds the geometry for an input (N, H, W, C); throws nothing — callers validate first.</summary>

@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ConvNet.Kernels;
 
@@ -9,44 +11,88 @@ namespace ConvNet.Kernels;
 /// <c>c·M + m</c> = Σ_{kh,kw} x[n, ih, iw, c] · w[kh, kw, c, m] (+ bias). The geometry is a <see cref="ConvGeometry"/> whose K is
 /// C·M. Because w[kh, kw] flattens to C·M values in output-channel order, every kernel works on channel-aligned vectors:
 /// with M = 1 directly, with M &gt; 1 on the input image replicated M times per channel (a per-thread scratch image; backward-data
-/// reduces the replicated gradient back). Vectorised over channels with <see cref="Vector{T}"/> (4 vectors of accumulators in
-/// registers, then 1, then a scalar tail); backward-data gathers (no read-modify-write per tap); nothing allocates in steady
+/// reduces the replicated gradient back). Vectorised over channels (4 vectors of accumulators in registers, then 1, then a scalar
+/// tail; interior runs of 4 output pixels share weight loads), written once over an <see cref="ISimdOps{TV}"/> operator struct and
+/// instantiated for AVX-512 (<see cref="Vector512{T}"/>), AVX2+FMA (<see cref="Vector256{T}"/>) and portable <see cref="Vector{T}"/>; backward-data gathers (no read-modify-write per tap); nothing allocates in steady
 /// state. Forward overwrites y; the backward verbs add. Naive twin: <see cref="DepthwiseConvReference"/>.
 /// </summary>
 public static class DepthwiseConv
 {
+    /// <summary>Benchmark switch: false runs every output pixel through the 1-pixel path (A/B of the 4-pixel tiles).</summary>
+    internal static bool ForwardTiles = true;
+
     [ThreadStatic] private static float[]? _rep;
     [ThreadStatic] private static float[]? _drep;
 
+    /// <summary>The instruction set the public verbs use on this CPU: AVX-512F, else AVX2+FMA, else portable <see cref="Vector{T}"/>.</summary>
+    internal static readonly DepthwiseIsa Best = Avx512F.IsSupported ? DepthwiseIsa.Avx512 : Avx2.IsSupported && Fma.IsSupported ? DepthwiseIsa.Avx2 : DepthwiseIsa.Portable;
+
+    /// <summary>True if this CPU can run <paramref name="isa"/> (tests run every supported path against the twin).</summary>
+    internal static bool IsSupported(DepthwiseIsa isa) => isa switch
+    {
+        DepthwiseIsa.Avx512 => Avx512F.IsSupported,
+        DepthwiseIsa.Avx2 => Avx2.IsSupported && Fma.IsSupported,
+        _ => true,
+    };
+
     /// <summary>y[n,oh,ow,c·M+m] = bias[c·M+m] + Σ_{kh,kw} x[n,ih,iw,c]·w[kh,kw,c,m] (bias may be empty = 0).</summary>
     public static void DepthwiseConvForward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
+        => DepthwiseConvForward(Best, g, x, w, bias, y);
+
+    /// <summary>dx[n,ih,iw,c] += Σ_m Σ dy[n,oh,ow,c·M+m]·w[kh,kw,c,m] over every (oh,ow,kh,kw) that reads (ih,iw).</summary>
+    public static void DepthwiseConvBackwardData(in ConvGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
+        => DepthwiseConvBackwardData(Best, g, dy, w, dx);
+
+    /// <summary>dw[kh,kw,c,m] += Σ_{n,oh,ow} x[n,ih,iw,c]·dy[n,oh,ow,c·M+m]; dbias += Σ dy (dbias may be empty).</summary>
+    public static void DepthwiseConvBackwardFilter(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias)
+        => DepthwiseConvBackwardFilter(Best, g, x, dy, dw, dbias);
+
+    /// <summary><see cref="DepthwiseConvForward(in ConvGeometry, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> on a chosen instruction set.</summary>
+    internal static void DepthwiseConvForward(DepthwiseIsa isa, in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
     {
         Require(g, x.Length, w.Length, y.Length, nameof(DepthwiseConvForward));
         if (!bias.IsEmpty && bias.Length < g.K) throw new ArgumentException($"{nameof(DepthwiseConvForward)}: bias has {bias.Length} elements, geometry needs {g.K}.");
+        CheckIsa(isa);
         int m = g.K / g.C;
         for (int n = 0; n < g.N; n++)
         {
             var xi = x.Slice(n * g.InImage, g.InImage);
             if (m > 1) xi = Replicate(xi, g.H * g.W, g.C, m);
-            ForwardImage(g, xi, w, bias, y.Slice(n * g.OutImage, g.OutImage));
+            var yi = y.Slice(n * g.OutImage, g.OutImage);
+            switch (isa)
+            {
+                case DepthwiseIsa.Avx512: ForwardImage<Vector512<float>, Avx512Ops>(g, xi, w, bias, yi); break;
+                case DepthwiseIsa.Avx2: ForwardImage<Vector256<float>, Avx2Ops>(g, xi, w, bias, yi); break;
+                default: ForwardImage<Vector<float>, PortableOps>(g, xi, w, bias, yi); break;
+            }
         }
     }
 
-    /// <summary>dx[n,ih,iw,c] += Σ_m Σ dy[n,oh,ow,c·M+m]·w[kh,kw,c,m] over every (oh,ow,kh,kw) that reads (ih,iw).</summary>
-    public static void DepthwiseConvBackwardData(in ConvGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
+    /// <summary>Backward-data on a chosen instruction set.</summary>
+    internal static void DepthwiseConvBackwardData(DepthwiseIsa isa, in ConvGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
     {
         Require(g, dx.Length, w.Length, dy.Length, nameof(DepthwiseConvBackwardData));
+        CheckIsa(isa);
         int m = g.K / g.C, pixels = g.H * g.W;
         for (int n = 0; n < g.N; n++)
         {
             var dxi = dx.Slice(n * g.InImage, g.InImage);
             var dyi = dy.Slice(n * g.OutImage, g.OutImage);
-            if (m == 1) { BackwardDataImage(g, dyi, w, dxi); continue; }
-            int len = pixels * g.K;
-            if (_drep is null || _drep.Length < len) _drep = new float[len];
-            var d = _drep.AsSpan(0, len);
-            d.Clear();
-            BackwardDataImage(g, dyi, w, d);
+            var d = dxi;
+            if (m > 1)
+            {
+                int len = pixels * g.K;
+                if (_drep is null || _drep.Length < len) _drep = new float[len];
+                d = _drep.AsSpan(0, len);
+                d.Clear();
+            }
+            switch (isa)
+            {
+                case DepthwiseIsa.Avx512: BackwardDataImage<Vector512<float>, Avx512Ops>(g, dyi, w, d); break;
+                case DepthwiseIsa.Avx2: BackwardDataImage<Vector256<float>, Avx2Ops>(g, dyi, w, d); break;
+                default: BackwardDataImage<Vector<float>, PortableOps>(g, dyi, w, d); break;
+            }
+            if (m == 1) continue;
             // dx[p, c] += Σ_m d[p, c·M + m]
             for (int p = 0; p < pixels; p++)
             for (int c = 0; c < g.C; c++)
@@ -58,21 +104,32 @@ public static class DepthwiseConv
         }
     }
 
-    /// <summary>dw[kh,kw,c,m] += Σ_{n,oh,ow} x[n,ih,iw,c]·dy[n,oh,ow,c·M+m]; dbias += Σ dy (dbias may be empty).</summary>
-    public static void DepthwiseConvBackwardFilter(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias)
+    /// <summary>Backward-filter on a chosen instruction set.</summary>
+    internal static void DepthwiseConvBackwardFilter(DepthwiseIsa isa, in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias)
     {
         Require(g, x.Length, dw.Length, dy.Length, nameof(DepthwiseConvBackwardFilter));
         if (!dbias.IsEmpty && dbias.Length < g.K) throw new ArgumentException($"{nameof(DepthwiseConvBackwardFilter)}: dbias has {dbias.Length} elements, geometry needs {g.K}.");
+        CheckIsa(isa);
         int m = g.K / g.C;
         for (int n = 0; n < g.N; n++)
         {
             var xi = x.Slice(n * g.InImage, g.InImage);
             if (m > 1) xi = Replicate(xi, g.H * g.W, g.C, m);
             var dyi = dy.Slice(n * g.OutImage, g.OutImage);
-            BackwardFilterImage(g, xi, dyi, dw);
+            switch (isa)
+            {
+                case DepthwiseIsa.Avx512: BackwardFilterImage<Vector512<float>, Avx512Ops>(g, xi, dyi, dw); break;
+                case DepthwiseIsa.Avx2: BackwardFilterImage<Vector256<float>, Avx2Ops>(g, xi, dyi, dw); break;
+                default: BackwardFilterImage<Vector<float>, PortableOps>(g, xi, dyi, dw); break;
+            }
             if (!dbias.IsEmpty)
                 for (int p = 0; p < g.OH * g.OW; p++) Vec.Add(ref MemoryMarshal.GetReference(dyi.Slice(p * g.K, g.K)), ref MemoryMarshal.GetReference(dbias), g.K);
         }
+    }
+
+    private static void CheckIsa(DepthwiseIsa isa)
+    {
+        if (!IsSupported(isa)) throw new PlatformNotSupportedException($"DepthwiseConv: this CPU does not support {isa}.");
     }
 
     /// <summary>The input image with each channel repeated M times (channel-aligned with the output), in a per-thread buffer.</summary>
@@ -86,73 +143,136 @@ public static class DepthwiseConv
     }
 
     // One image, channel-aligned (x has K channels): y[oh,ow,k] = b[k] + Σ_taps x[ih,iw,k]·w[tap,k].
-    private static void ForwardImage(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
+    // Interior runs of 4 output pixels whose windows lie fully inside the row share each weight vector load (tile 4 pixels × 1 vector);
+    // other pixels use 4 channel vectors × 1 pixel.
+    private static void ForwardImage<TV, TOps>(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
+        where TV : struct where TOps : struct, ISimdOps<TV>
     {
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        ref float wr = ref MemoryMarshal.GetReference(w);
-        ref float br = ref MemoryMarshal.GetReference(bias);
-        ref float yr = ref MemoryMarshal.GetReference(y);
-        bool hasBias = !bias.IsEmpty;
-        int V = Vector<float>.Count, K = g.K;
         for (int oh = 0; oh < g.OH; oh++)
         {
             g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
-            for (int ow = 0; ow < g.OW; ow++)
+            int ow = 0;
+            while (ow < g.OW)
             {
-                g.ColWindow(ow, out int iw0, out int kw0, out int kw1);
-                ref float yp = ref Unsafe.Add(ref yr, (oh * g.OW + ow) * K);
-                int k = 0;
-                for (; k + 4 * V <= K; k += 4 * V)
+                int iw0 = ow * g.SW - g.PadLeft;
+                if (ForwardTiles && ow + 4 <= g.OW && iw0 >= 0 && iw0 + 3 * g.SW + g.KW <= g.W)
                 {
-                    Vector<float> a0, a1, a2, a3;
-                    if (hasBias)
-                    {
-                        a0 = Vector.LoadUnsafe(ref br, (nuint)k); a1 = Vector.LoadUnsafe(ref br, (nuint)(k + V));
-                        a2 = Vector.LoadUnsafe(ref br, (nuint)(k + 2 * V)); a3 = Vector.LoadUnsafe(ref br, (nuint)(k + 3 * V));
-                    }
-                    else a0 = a1 = a2 = a3 = Vector<float>.Zero;
-                    for (int kh = kh0; kh < kh1; kh++)
-                    for (int kw = kw0; kw < kw1; kw++)
-                    {
-                        ref float xp = ref Unsafe.Add(ref xr, ((ih0 + kh) * g.W + iw0 + kw) * K + k);
-                        ref float wp = ref Unsafe.Add(ref wr, (kh * g.KW + kw) * K + k);
-                        a0 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref xp), Vector.LoadUnsafe(ref wp), a0);
-                        a1 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref xp, (nuint)V), Vector.LoadUnsafe(ref wp, (nuint)V), a1);
-                        a2 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref xp, (nuint)(2 * V)), Vector.LoadUnsafe(ref wp, (nuint)(2 * V)), a2);
-                        a3 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref xp, (nuint)(3 * V)), Vector.LoadUnsafe(ref wp, (nuint)(3 * V)), a3);
-                    }
-                    Vector.StoreUnsafe(a0, ref yp, (nuint)k); Vector.StoreUnsafe(a1, ref yp, (nuint)(k + V));
-                    Vector.StoreUnsafe(a2, ref yp, (nuint)(k + 2 * V)); Vector.StoreUnsafe(a3, ref yp, (nuint)(k + 3 * V));
+                    ForwardTile4<TV, TOps>(g, x, w, bias, y, oh, ow, ih0, kh0, kh1, iw0);
+                    ow += 4;
                 }
-                for (; k + V <= K; k += V)
+                else
                 {
-                    var a = hasBias ? Vector.LoadUnsafe(ref br, (nuint)k) : Vector<float>.Zero;
-                    for (int kh = kh0; kh < kh1; kh++)
-                    for (int kw = kw0; kw < kw1; kw++)
-                        a = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref xr, (nuint)(((ih0 + kh) * g.W + iw0 + kw) * K + k)),
-                            Vector.LoadUnsafe(ref wr, (nuint)((kh * g.KW + kw) * K + k)), a);
-                    Vector.StoreUnsafe(a, ref yp, (nuint)k);
-                }
-                for (; k < K; k++)
-                {
-                    float a = hasBias ? Unsafe.Add(ref br, k) : 0f;
-                    for (int kh = kh0; kh < kh1; kh++)
-                    for (int kw = kw0; kw < kw1; kw++)
-                        a = MathF.FusedMultiplyAdd(Unsafe.Add(ref xr, ((ih0 + kh) * g.W + iw0 + kw) * K + k), Unsafe.Add(ref wr, (kh * g.KW + kw) * K + k), a);
-                    Unsafe.Add(ref yp, k) = a;
+                    ForwardPixel<TV, TOps>(g, x, w, bias, y, oh, ow, ih0, kh0, kh1);
+                    ow++;
                 }
             }
         }
     }
 
+    private static void ForwardTile4<TV, TOps>(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y,
+        int oh, int ow, int ih0, int kh0, int kh1, int iw0)
+        where TV : struct where TOps : struct, ISimdOps<TV>
+    {
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float wr = ref MemoryMarshal.GetReference(w);
+        ref float br = ref MemoryMarshal.GetReference(bias);
+        ref float yp = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (oh * g.OW + ow) * g.K);
+        bool hasBias = !bias.IsEmpty;
+        int V = TOps.Count, K = g.K, step = g.SW * K, k = 0;
+        for (; k + V <= K; k += V)
+        {
+            var a0 = hasBias ? TOps.Load(ref br, (nuint)k) : TOps.Zero;
+            TV a1 = a0, a2 = a0, a3 = a0;
+            for (int kh = kh0; kh < kh1; kh++)
+            {
+                ref float xrow = ref Unsafe.Add(ref xr, ((ih0 + kh) * g.W + iw0) * K + k);
+                ref float wrow = ref Unsafe.Add(ref wr, kh * g.KW * K + k);
+                for (int kw = 0; kw < g.KW; kw++)
+                {
+                    var wv = TOps.Load(ref wrow, (nuint)(kw * K));
+                    ref float xp = ref Unsafe.Add(ref xrow, kw * K);
+                    a0 = TOps.Fma(TOps.Load(ref xp), wv, a0);
+                    a1 = TOps.Fma(TOps.Load(ref xp, (nuint)step), wv, a1);
+                    a2 = TOps.Fma(TOps.Load(ref xp, (nuint)(2 * step)), wv, a2);
+                    a3 = TOps.Fma(TOps.Load(ref xp, (nuint)(3 * step)), wv, a3);
+                }
+            }
+            TOps.Store(a0, ref yp, (nuint)k); TOps.Store(a1, ref yp, (nuint)(K + k));
+            TOps.Store(a2, ref yp, (nuint)(2 * K + k)); TOps.Store(a3, ref yp, (nuint)(3 * K + k));
+        }
+        for (; k < K; k++)
+        for (int p = 0; p < 4; p++)
+        {
+            float a = hasBias ? Unsafe.Add(ref br, k) : 0f;
+            for (int kh = kh0; kh < kh1; kh++)
+            for (int kw = 0; kw < g.KW; kw++)
+                a = MathF.FusedMultiplyAdd(Unsafe.Add(ref xr, ((ih0 + kh) * g.W + iw0 + p * g.SW + kw) * K + k), Unsafe.Add(ref wr, (kh * g.KW + kw) * K + k), a);
+            Unsafe.Add(ref yp, p * K + k) = a;
+        }
+    }
+
+    private static void ForwardPixel<TV, TOps>(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y,
+        int oh, int ow, int ih0, int kh0, int kh1)
+        where TV : struct where TOps : struct, ISimdOps<TV>
+    {
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float wr = ref MemoryMarshal.GetReference(w);
+        ref float br = ref MemoryMarshal.GetReference(bias);
+        bool hasBias = !bias.IsEmpty;
+        int V = TOps.Count, K = g.K;
+        g.ColWindow(ow, out int iw0, out int kw0, out int kw1);
+        ref float yp = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (oh * g.OW + ow) * K);
+        int k = 0;
+        for (; k + 4 * V <= K; k += 4 * V)
+        {
+            TV a0, a1, a2, a3;
+            if (hasBias)
+            {
+                a0 = TOps.Load(ref br, (nuint)k); a1 = TOps.Load(ref br, (nuint)(k + V));
+                a2 = TOps.Load(ref br, (nuint)(k + 2 * V)); a3 = TOps.Load(ref br, (nuint)(k + 3 * V));
+            }
+            else a0 = a1 = a2 = a3 = TOps.Zero;
+            for (int kh = kh0; kh < kh1; kh++)
+            for (int kw = kw0; kw < kw1; kw++)
+            {
+                ref float xp = ref Unsafe.Add(ref xr, ((ih0 + kh) * g.W + iw0 + kw) * K + k);
+                ref float wp = ref Unsafe.Add(ref wr, (kh * g.KW + kw) * K + k);
+                a0 = TOps.Fma(TOps.Load(ref xp), TOps.Load(ref wp), a0);
+                a1 = TOps.Fma(TOps.Load(ref xp, (nuint)V), TOps.Load(ref wp, (nuint)V), a1);
+                a2 = TOps.Fma(TOps.Load(ref xp, (nuint)(2 * V)), TOps.Load(ref wp, (nuint)(2 * V)), a2);
+                a3 = TOps.Fma(TOps.Load(ref xp, (nuint)(3 * V)), TOps.Load(ref wp, (nuint)(3 * V)), a3);
+            }
+            TOps.Store(a0, ref yp, (nuint)k); TOps.Store(a1, ref yp, (nuint)(k + V));
+            TOps.Store(a2, ref yp, (nuint)(k + 2 * V)); TOps.Store(a3, ref yp, (nuint)(k + 3 * V));
+        }
+        for (; k + V <= K; k += V)
+        {
+            var a = hasBias ? TOps.Load(ref br, (nuint)k) : TOps.Zero;
+            for (int kh = kh0; kh < kh1; kh++)
+            for (int kw = kw0; kw < kw1; kw++)
+                a = TOps.Fma(TOps.Load(ref xr, (nuint)(((ih0 + kh) * g.W + iw0 + kw) * K + k)),
+                    TOps.Load(ref wr, (nuint)((kh * g.KW + kw) * K + k)), a);
+            TOps.Store(a, ref yp, (nuint)k);
+        }
+        for (; k < K; k++)
+        {
+            float a = hasBias ? Unsafe.Add(ref br, k) : 0f;
+            for (int kh = kh0; kh < kh1; kh++)
+            for (int kw = kw0; kw < kw1; kw++)
+                a = MathF.FusedMultiplyAdd(Unsafe.Add(ref xr, ((ih0 + kh) * g.W + iw0 + kw) * K + k), Unsafe.Add(ref wr, (kh * g.KW + kw) * K + k), a);
+            Unsafe.Add(ref yp, k) = a;
+        }
+    }
+
     // One image, channel-aligned: dx[ih,iw,k] += Σ dy[oh,ow,k]·w[kh,kw,k] over the taps (kh,kw) and outputs (oh,ow) that read (ih,iw),
     // gathered per input pixel: oh = (ih + PadTop − kh)/SH when that divides exactly and lands in [0, OH).
-    private static void BackwardDataImage(in ConvGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
+    private static void BackwardDataImage<TV, TOps>(in ConvGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
+        where TV : struct where TOps : struct, ISimdOps<TV>
     {
         ref float gr = ref MemoryMarshal.GetReference(dy);
         ref float wr = ref MemoryMarshal.GetReference(w);
         ref float dr = ref MemoryMarshal.GetReference(dx);
-        int V = Vector<float>.Count, K = g.K;
+        int V = TOps.Count, K = g.K;
         Span<int> taps = stackalloc int[2 * Math.Min(g.KH * g.KW, 1024)];   // (dy pixel, tap) pairs of one input pixel
         bool small = g.KH * g.KW <= 1024;
         for (int ih = 0; ih < g.H; ih++)
@@ -177,26 +297,26 @@ public static class DepthwiseConv
             int k = 0;
             for (; k + 4 * V <= K; k += 4 * V)
             {
-                var a0 = Vector.LoadUnsafe(ref dp, (nuint)k); var a1 = Vector.LoadUnsafe(ref dp, (nuint)(k + V));
-                var a2 = Vector.LoadUnsafe(ref dp, (nuint)(k + 2 * V)); var a3 = Vector.LoadUnsafe(ref dp, (nuint)(k + 3 * V));
+                var a0 = TOps.Load(ref dp, (nuint)k); var a1 = TOps.Load(ref dp, (nuint)(k + V));
+                var a2 = TOps.Load(ref dp, (nuint)(k + 2 * V)); var a3 = TOps.Load(ref dp, (nuint)(k + 3 * V));
                 for (int i = 0; i < t; i += 2)
                 {
                     ref float gp = ref Unsafe.Add(ref gr, taps[i] + k);
                     ref float wp = ref Unsafe.Add(ref wr, taps[i + 1] + k);
-                    a0 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref gp), Vector.LoadUnsafe(ref wp), a0);
-                    a1 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref gp, (nuint)V), Vector.LoadUnsafe(ref wp, (nuint)V), a1);
-                    a2 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref gp, (nuint)(2 * V)), Vector.LoadUnsafe(ref wp, (nuint)(2 * V)), a2);
-                    a3 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref gp, (nuint)(3 * V)), Vector.LoadUnsafe(ref wp, (nuint)(3 * V)), a3);
+                    a0 = TOps.Fma(TOps.Load(ref gp), TOps.Load(ref wp), a0);
+                    a1 = TOps.Fma(TOps.Load(ref gp, (nuint)V), TOps.Load(ref wp, (nuint)V), a1);
+                    a2 = TOps.Fma(TOps.Load(ref gp, (nuint)(2 * V)), TOps.Load(ref wp, (nuint)(2 * V)), a2);
+                    a3 = TOps.Fma(TOps.Load(ref gp, (nuint)(3 * V)), TOps.Load(ref wp, (nuint)(3 * V)), a3);
                 }
-                Vector.StoreUnsafe(a0, ref dp, (nuint)k); Vector.StoreUnsafe(a1, ref dp, (nuint)(k + V));
-                Vector.StoreUnsafe(a2, ref dp, (nuint)(k + 2 * V)); Vector.StoreUnsafe(a3, ref dp, (nuint)(k + 3 * V));
+                TOps.Store(a0, ref dp, (nuint)k); TOps.Store(a1, ref dp, (nuint)(k + V));
+                TOps.Store(a2, ref dp, (nuint)(k + 2 * V)); TOps.Store(a3, ref dp, (nuint)(k + 3 * V));
             }
             for (; k + V <= K; k += V)
             {
-                var a = Vector.LoadUnsafe(ref dp, (nuint)k);
+                var a = TOps.Load(ref dp, (nuint)k);
                 for (int i = 0; i < t; i += 2)
-                    a = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref gr, (nuint)(taps[i] + k)), Vector.LoadUnsafe(ref wr, (nuint)(taps[i + 1] + k)), a);
-                Vector.StoreUnsafe(a, ref dp, (nuint)k);
+                    a = TOps.Fma(TOps.Load(ref gr, (nuint)(taps[i] + k)), TOps.Load(ref wr, (nuint)(taps[i + 1] + k)), a);
+                TOps.Store(a, ref dp, (nuint)k);
             }
             for (; k < K; k++)
             {
@@ -219,58 +339,59 @@ public static class DepthwiseConv
         }
     }
 
-    // One image, channel-aligned: dw[tap,k] += Σ_{oh,ow} x[ih,iw,k]·dy[oh,ow,k], accumulated in registers per tap and channel block.
-    private static void BackwardFilterImage(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw)
+    // One image, channel-aligned: dw[tap,k] += Σ_{oh,ow} x[ih,iw,k]·dy[oh,ow,k]. Output row by output row (that dy row and the
+    // input rows it reads stay in cache across the taps); per tap and channel block the row's sum is accumulated in registers.
+    private static void BackwardFilterImage<TV, TOps>(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw)
+        where TV : struct where TOps : struct, ISimdOps<TV>
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float gr = ref MemoryMarshal.GetReference(dy);
         ref float wr = ref MemoryMarshal.GetReference(dw);
-        int V = Vector<float>.Count, K = g.K;
-        for (int kh = 0; kh < g.KH; kh++)
-        for (int kw = 0; kw < g.KW; kw++)
+        int V = TOps.Count, K = g.K;
+        for (int oh = 0; oh < g.OH; oh++)
         {
-            // outputs whose window row/column kh/kw falls inside the input
-            int oh0 = CeilDiv(g.PadTop - kh, g.SH), oh1 = Math.Min(g.OH, FloorDiv(g.H - 1 + g.PadTop - kh, g.SH) + 1);
-            int ow0 = CeilDiv(g.PadLeft - kw, g.SW), ow1 = Math.Min(g.OW, FloorDiv(g.W - 1 + g.PadLeft - kw, g.SW) + 1);
-            oh0 = Math.Max(oh0, 0); ow0 = Math.Max(ow0, 0);
-            if (oh0 >= oh1 || ow0 >= ow1) continue;
-            ref float wp = ref Unsafe.Add(ref wr, (kh * g.KW + kw) * K);
-            int k = 0;
-            for (; k + 4 * V <= K; k += 4 * V)
+            g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
+            ref float grow = ref Unsafe.Add(ref gr, oh * g.OW * K);
+            for (int kh = kh0; kh < kh1; kh++)
+            for (int kw = 0; kw < g.KW; kw++)
             {
-                Vector<float> a0 = Vector<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
-                for (int oh = oh0; oh < oh1; oh++)
-                for (int ow = ow0; ow < ow1; ow++)
+                // outputs of this row whose column kw falls inside the input
+                int ow0 = Math.Max(0, CeilDiv(g.PadLeft - kw, g.SW)), ow1 = Math.Min(g.OW, FloorDiv(g.W - 1 + g.PadLeft - kw, g.SW) + 1);
+                if (ow0 >= ow1) continue;
+                ref float xrow = ref Unsafe.Add(ref xr, ((ih0 + kh) * g.W - g.PadLeft + kw) * K);   // + ow·SW·K is column ow's pixel
+                ref float wp = ref Unsafe.Add(ref wr, (kh * g.KW + kw) * K);
+                int step = g.SW * K, k = 0;
+                for (; k + 4 * V <= K; k += 4 * V)
                 {
-                    ref float xp = ref Unsafe.Add(ref xr, ((oh * g.SH - g.PadTop + kh) * g.W + ow * g.SW - g.PadLeft + kw) * K + k);
-                    ref float gp = ref Unsafe.Add(ref gr, (oh * g.OW + ow) * K + k);
-                    a0 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref xp), Vector.LoadUnsafe(ref gp), a0);
-                    a1 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref xp, (nuint)V), Vector.LoadUnsafe(ref gp, (nuint)V), a1);
-                    a2 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref xp, (nuint)(2 * V)), Vector.LoadUnsafe(ref gp, (nuint)(2 * V)), a2);
-                    a3 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref xp, (nuint)(3 * V)), Vector.LoadUnsafe(ref gp, (nuint)(3 * V)), a3);
+                    TV a0 = TOps.Zero, a1 = a0, a2 = a0, a3 = a0;
+                    for (int ow = ow0; ow < ow1; ow++)
+                    {
+                        ref float xp = ref Unsafe.Add(ref xrow, ow * step + k);
+                        ref float gp = ref Unsafe.Add(ref grow, ow * K + k);
+                        a0 = TOps.Fma(TOps.Load(ref xp), TOps.Load(ref gp), a0);
+                        a1 = TOps.Fma(TOps.Load(ref xp, (nuint)V), TOps.Load(ref gp, (nuint)V), a1);
+                        a2 = TOps.Fma(TOps.Load(ref xp, (nuint)(2 * V)), TOps.Load(ref gp, (nuint)(2 * V)), a2);
+                        a3 = TOps.Fma(TOps.Load(ref xp, (nuint)(3 * V)), TOps.Load(ref gp, (nuint)(3 * V)), a3);
+                    }
+                    TOps.Store(TOps.Add(TOps.Load(ref wp, (nuint)k), a0), ref wp, (nuint)k);
+                    TOps.Store(TOps.Add(TOps.Load(ref wp, (nuint)(k + V)), a1), ref wp, (nuint)(k + V));
+                    TOps.Store(TOps.Add(TOps.Load(ref wp, (nuint)(k + 2 * V)), a2), ref wp, (nuint)(k + 2 * V));
+                    TOps.Store(TOps.Add(TOps.Load(ref wp, (nuint)(k + 3 * V)), a3), ref wp, (nuint)(k + 3 * V));
                 }
-                Vector.StoreUnsafe(Vector.LoadUnsafe(ref wp, (nuint)k) + a0, ref wp, (nuint)k);
-                Vector.StoreUnsafe(Vector.LoadUnsafe(ref wp, (nuint)(k + V)) + a1, ref wp, (nuint)(k + V));
-                Vector.StoreUnsafe(Vector.LoadUnsafe(ref wp, (nuint)(k + 2 * V)) + a2, ref wp, (nuint)(k + 2 * V));
-                Vector.StoreUnsafe(Vector.LoadUnsafe(ref wp, (nuint)(k + 3 * V)) + a3, ref wp, (nuint)(k + 3 * V));
-            }
-            for (; k + V <= K; k += V)
-            {
-                var a = Vector<float>.Zero;
-                for (int oh = oh0; oh < oh1; oh++)
-                for (int ow = ow0; ow < ow1; ow++)
-                    a = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref xr, (nuint)(((oh * g.SH - g.PadTop + kh) * g.W + ow * g.SW - g.PadLeft + kw) * K + k)),
-                        Vector.LoadUnsafe(ref gr, (nuint)((oh * g.OW + ow) * K + k)), a);
-                Vector.StoreUnsafe(Vector.LoadUnsafe(ref wp, (nuint)k) + a, ref wp, (nuint)k);
-            }
-            for (; k < K; k++)
-            {
-                float a = 0f;
-                for (int oh = oh0; oh < oh1; oh++)
-                for (int ow = ow0; ow < ow1; ow++)
-                    a = MathF.FusedMultiplyAdd(Unsafe.Add(ref xr, ((oh * g.SH - g.PadTop + kh) * g.W + ow * g.SW - g.PadLeft + kw) * K + k),
-                        Unsafe.Add(ref gr, (oh * g.OW + ow) * K + k), a);
-                Unsafe.Add(ref wp, k) += a;
+                for (; k + V <= K; k += V)
+                {
+                    var a = TOps.Zero;
+                    for (int ow = ow0; ow < ow1; ow++)
+                        a = TOps.Fma(TOps.Load(ref xrow, (nuint)(ow * step + k)), TOps.Load(ref grow, (nuint)(ow * K + k)), a);
+                    TOps.Store(TOps.Add(TOps.Load(ref wp, (nuint)k), a), ref wp, (nuint)k);
+                }
+                for (; k < K; k++)
+                {
+                    float a = 0f;
+                    for (int ow = ow0; ow < ow1; ow++)
+                        a = MathF.FusedMultiplyAdd(Unsafe.Add(ref xrow, ow * step + k), Unsafe.Add(ref grow, ow * K + k), a);
+                    Unsafe.Add(ref wp, k) += a;
+                }
             }
         }
     }
@@ -357,4 +478,60 @@ public static class DepthwiseConvReference
             }
         }
     }
+}
+
+/// <summary>The instruction sets <see cref="DepthwiseConv"/> is instantiated for.</summary>
+internal enum DepthwiseIsa
+{
+    /// <summary><see cref="Vector{T}"/> (whatever width the runtime picks; FMA emulated where the CPU lacks it).</summary>
+    Portable,
+    /// <summary>AVX2 + FMA, 8 floats per vector.</summary>
+    Avx2,
+    /// <summary>AVX-512F, 16 floats per vector.</summary>
+    Avx512,
+}
+
+/// <summary>The vector operations a width-generic kernel uses (the JIT specialises and inlines each struct instantiation).</summary>
+internal interface ISimdOps<TV> where TV : struct
+{
+    static abstract int Count { get; }
+    static abstract TV Zero { get; }
+    static abstract TV Load(ref float p);
+    static abstract TV Load(ref float p, nuint i);
+    static abstract void Store(TV v, ref float p, nuint i);
+    static abstract TV Fma(TV a, TV b, TV c);
+    static abstract TV Add(TV a, TV b);
+}
+
+internal readonly struct PortableOps : ISimdOps<Vector<float>>
+{
+    public static int Count => Vector<float>.Count;
+    public static Vector<float> Zero => Vector<float>.Zero;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Load(ref float p) => Vector.LoadUnsafe(ref p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Load(ref float p, nuint i) => Vector.LoadUnsafe(ref p, i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector<float> v, ref float p, nuint i) => Vector.StoreUnsafe(v, ref p, i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Fma(Vector<float> a, Vector<float> b, Vector<float> c) => Vector.FusedMultiplyAdd(a, b, c);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Add(Vector<float> a, Vector<float> b) => a + b;
+}
+
+internal readonly struct Avx2Ops : ISimdOps<Vector256<float>>
+{
+    public static int Count => Vector256<float>.Count;
+    public static Vector256<float> Zero => Vector256<float>.Zero;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(ref float p) => Vector256.LoadUnsafe(ref p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(ref float p, nuint i) => Vector256.LoadUnsafe(ref p, i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<float> v, ref float p, nuint i) => v.StoreUnsafe(ref p, i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+}
+
+internal readonly struct Avx512Ops : ISimdOps<Vector512<float>>
+{
+    public static int Count => Vector512<float>.Count;
+    public static Vector512<float> Zero => Vector512<float>.Zero;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(ref float p) => Vector512.LoadUnsafe(ref p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(ref float p, nuint i) => Vector512.LoadUnsafe(ref p, i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<float> v, ref float p, nuint i) => v.StoreUnsafe(ref p, i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Avx512F.FusedMultiplyAdd(a, b, c);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
 }

@@ -27,7 +27,12 @@ public class ActivationLayer : Layer
     public override string TypeName => "Activation";
 
     /// <inheritdoc/>
-    public override int[] ComputeOutputShape(IReadOnlyList<int> s) => s.ToArray();
+    public override int[] ComputeOutputShape(IReadOnlyList<int> s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        ShapeChecks.RequireFits(this, s, "input", s);
+        return s.ToArray();
+    }
 
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor x, bool training)

@@ -66,7 +66,11 @@ public sealed class Conv2D : Layer
         if (oh <= 0 || ow <= 0)
             throw Error($"(None, ≥{KernelSize.Height}, ≥{KernelSize.Width}, {s[2]})", Fmt(s, batch: true),
                 $"the {KernelSize.Height}×{KernelSize.Width} kernel is larger than the {s[0]}×{s[1]} input with Valid padding");
-        return [oh, ow, Filters];
+        ShapeChecks.RequireFits(this, s, "input", s);
+        int[] output = [oh, ow, Filters];
+        ShapeChecks.RequireFits(this, output, "output", s);
+        ShapeChecks.RequireFits(this, [KernelSize.Height, KernelSize.Width, s[2], Filters], "kernel", s);
+        return output;
     }
 
     internal override int[][] ParameterShapes(IReadOnlyList<int> s) =>

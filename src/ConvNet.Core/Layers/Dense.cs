@@ -38,6 +38,7 @@ public sealed class Dense : Layer
     {
         if (s.Count != 1)
             throw Error("(None, features)", Fmt(s, batch: true), $"Dense needs rank-2 input; add a Flatten or GlobalAveragePooling2D layer before it");
+        ShapeChecks.RequireFits(this, [s[0], Units], "kernel", s);
         return [Units];
     }
 

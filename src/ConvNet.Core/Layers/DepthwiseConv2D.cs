@@ -106,7 +106,10 @@ public sealed class DepthwiseConv2D : Layer
     public override int[] ComputeOutputShape(IReadOnlyList<int> s)
     {
         var (oh, ow) = DepthwiseArgs.Output(s, KernelSize, Strides, Padding, TypeName, Error);
-        return [oh, ow, s[2] * DepthMultiplier];
+        int[] output = [oh, ow, ShapeChecks.Dimension(this, (long)s[2] * DepthMultiplier, "channels", s)];
+        ShapeChecks.RequireFits(this, output, "output", s);
+        ShapeChecks.RequireFits(this, [KernelSize.Height, KernelSize.Width, s[2], DepthMultiplier], "depthwise kernel", s);
+        return output;
     }
 
     internal override int[][] ParameterShapes(IReadOnlyList<int> s) => UseBias
@@ -246,7 +249,12 @@ public sealed class SeparableConv2D : Layer
     public override int[] ComputeOutputShape(IReadOnlyList<int> s)
     {
         var (oh, ow) = DepthwiseArgs.Output(s, KernelSize, Strides, Padding, TypeName, Error);
-        return [oh, ow, Filters];
+        int mid = ShapeChecks.Dimension(this, (long)s[2] * DepthMultiplier, "depthwise channels", s);
+        int[] output = [oh, ow, Filters];
+        ShapeChecks.RequireFits(this, [oh, ow, mid], "depthwise output", s);
+        ShapeChecks.RequireFits(this, output, "output", s);
+        ShapeChecks.RequireFits(this, [1, 1, mid, Filters], "pointwise kernel", s);
+        return output;
     }
 
     internal override int[][] ParameterShapes(IReadOnlyList<int> s)

@@ -10,7 +10,12 @@ public sealed class Flatten : Layer
     /// <inheritdoc/>
     public override string TypeName => "Flatten";
     /// <inheritdoc/>
-    public override int[] ComputeOutputShape(IReadOnlyList<int> s) => [s.Aggregate(1, (a, b) => a * b)];
+    public override int[] ComputeOutputShape(IReadOnlyList<int> s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        ShapeChecks.RequireFits(this, s, "output", s);   // checked: H·W·C must fit in an int
+        return [(int)ShapeChecks.Elements(s)];
+    }
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor x, bool training) => View(ref _yView, x, OutputShape!);
     /// <inheritdoc/>

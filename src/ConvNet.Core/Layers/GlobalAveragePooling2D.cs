@@ -15,6 +15,7 @@ public sealed class GlobalAveragePooling2D : Layer
     public override int[] ComputeOutputShape(IReadOnlyList<int> s)
     {
         if (s.Count != 3) throw Error("(None, height, width, channels)", Fmt(s, batch: true), $"GlobalAveragePooling2D needs rank-4 NHWC input, got rank {s.Count + 1}");
+        ShapeChecks.RequireFits(this, s, "input", s);
         return [s[2]];
     }
     /// <inheritdoc/>

@@ -34,6 +34,7 @@ public sealed class Input : Layer
     public override int[] ComputeOutputShape(IReadOnlyList<int> s)
     {
         if (!s.SequenceEqual(_shape)) throw Error(Fmt(_shape, batch: true), Fmt(s, batch: true), "the data does not match the declared input shape");
+        ShapeChecks.RequireFits(this, _shape, "input", _shape);
         return _shape.ToArray();
     }
     /// <inheritdoc/>

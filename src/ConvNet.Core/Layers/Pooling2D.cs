@@ -31,6 +31,7 @@ public abstract class Pooling2D : Layer
         if (oh <= 0 || ow <= 0)
             throw Error($"(None, ≥{PoolSize.Height}, ≥{PoolSize.Width}, {s[2]})", Fmt(s, batch: true),
                 $"the {PoolSize.Height}×{PoolSize.Width} pool window is larger than the {s[0]}×{s[1]} input with Valid padding");
+        ShapeChecks.RequireFits(this, s, "input", s);
         return [oh, ow, s[2]];
     }
 

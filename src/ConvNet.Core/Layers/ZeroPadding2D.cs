@@ -76,7 +76,14 @@ public sealed class ZeroPadding2D : Layer
     {
         if (s.Count != 3)
             throw Error("(None, height, width, channels)", Fmt(s, batch: true), $"ZeroPadding2D needs rank-4 NHWC input, got rank {s.Count + 1}");
-        return [s[0] + Padding.Height.Top + Padding.Height.Bottom, s[1] + Padding.Width.Left + Padding.Width.Right, s[2]];
+        int[] output =
+        [
+            ShapeChecks.Dimension(this, (long)s[0] + Padding.Height.Top + Padding.Height.Bottom, "height", s),
+            ShapeChecks.Dimension(this, (long)s[1] + Padding.Width.Left + Padding.Width.Right, "width", s),
+            s[2],
+        ];
+        ShapeChecks.RequireFits(this, output, "output", s);
+        return output;
     }
 
     /// <inheritdoc/>
@@ -134,11 +141,12 @@ public sealed class Cropping2D : Layer
     {
         if (s.Count != 3)
             throw Error("(None, height, width, channels)", Fmt(s, batch: true), $"Cropping2D needs rank-4 NHWC input, got rank {s.Count + 1}");
-        int oh = s[0] - Cropping.Height.Top - Cropping.Height.Bottom, ow = s[1] - Cropping.Width.Left - Cropping.Width.Right;
+        // 64-bit: two large crops must not wrap around to a positive size
+        long oh = (long)s[0] - Cropping.Height.Top - Cropping.Height.Bottom, ow = (long)s[1] - Cropping.Width.Left - Cropping.Width.Right;
         if (oh <= 0 || ow <= 0)
             throw Error($"(None, >{Cropping.Height.Top + Cropping.Height.Bottom}, >{Cropping.Width.Left + Cropping.Width.Right}, {s[2]})", Fmt(s, batch: true),
                 $"cropping (({Cropping.Height.Top}, {Cropping.Height.Bottom}), ({Cropping.Width.Left}, {Cropping.Width.Right})) leaves nothing of a {s[0]}×{s[1]} image");
-        return [oh, ow, s[2]];
+        return [(int)oh, (int)ow, s[2]];
     }
 
     /// <inheritdoc/>

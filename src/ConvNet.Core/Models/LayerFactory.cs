@@ -12,6 +12,8 @@ internal static class LayerFactory
         static Padding Pad(string s) => s switch { "same" => Padding.Same, "valid" => Padding.Valid, _ => throw new FormatException($"unknown padding '{s}'") };
         static bool B(string s) => s switch { "true" => true, "false" => false, _ => throw new FormatException($"'{s}' is not a boolean") };
         static float F(string s) => float.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
+        static FillMode Fill(IReadOnlyDictionary<string, string> c) => RandomPreprocessingLayer.ParseFillMode(c["fill_mode"]);
+        static Interpolation Interp(IReadOnlyDictionary<string, string> c) => RandomPreprocessingLayer.ParseInterpolation(c["interpolation"]);
         return type switch
         {
             "InputLayer" => new Input(c["shape"].Split(',').Select(I).ToArray()) { Name = name },
@@ -42,6 +44,19 @@ internal static class LayerFactory
                 ActivationOps.Parse(c["activation"]), B(c["use_bias"]), name),
             "SeparableConv2D" => new SeparableConv2D(I(c["filters"]), P(c["kernel_size"]), P(c["strides"]), Pad(c["padding"]), I(c["depth_multiplier"]),
                 ActivationOps.Parse(c["activation"]), B(c["use_bias"]), name),
+            "RandomFlip" => new RandomFlip(RandomFlip.ParseMode(c["mode"]), RandomPreprocessingLayer.ParseSeed(c["seed"]), name),
+            "RandomRotation" => new RandomRotation(RandomPreprocessingLayer.ParsePair(c["factor"]), Fill(c), Interp(c), F(c["fill_value"]),
+                RandomPreprocessingLayer.ParseSeed(c["seed"]), name),
+            "RandomZoom" => new RandomZoom(RandomPreprocessingLayer.ParsePair(c["height_factor"]),
+                c["width_factor"] == "none" ? null : RandomPreprocessingLayer.ParsePair(c["width_factor"]), Fill(c), Interp(c), F(c["fill_value"]),
+                RandomPreprocessingLayer.ParseSeed(c["seed"]), name),
+            "RandomTranslation" => new RandomTranslation(RandomPreprocessingLayer.ParsePair(c["height_factor"]), RandomPreprocessingLayer.ParsePair(c["width_factor"]),
+                Fill(c), Interp(c), F(c["fill_value"]), RandomPreprocessingLayer.ParseSeed(c["seed"]), name),
+            "RandomContrast" => new RandomContrast(RandomPreprocessingLayer.ParsePair(c["factor"]), RandomContrast.ParseRange(c["value_range"]),
+                RandomPreprocessingLayer.ParseSeed(c["seed"]), name),
+            "RandomBrightness" => new RandomBrightness(RandomPreprocessingLayer.ParsePair(c["factor"]), RandomContrast.ParseRange(c["value_range"]),
+                RandomPreprocessingLayer.ParseSeed(c["seed"]), name),
+            "RandomCrop" => new RandomCrop(I(c["height"]), I(c["width"]), RandomPreprocessingLayer.ParseSeed(c["seed"]), name),
             _ => throw new ArgumentException($"unknown layer type '{type}'"),
         };
     }

@@ -9,15 +9,15 @@ public partial class Model
     private float[] _targetBuffer = [];
     private readonly Dictionary<int, Tensor> _gradTensors = [];
 
-    /// <summary>Trains on tensors, like Keras <c>fit(x, y, …)</c>. See <see cref="Fit(Dataset, int, int, Dataset?, IEnumerable{Callback}?, bool, int, IProgress{TrainingProgress}?, CancellationToken)"/>.</summary>
+    /// <summary>Trains on tensors, like Keras <c>fit(x, y, …)</c>. See <see cref="Fit(Dataset, int, int, Dataset?, IEnumerable{Callback}?, bool, int, IProgress{TrainingProgress}?, CancellationToken, int?)"/>.</summary>
     public History Fit(Tensor x, int[] y, int epochs = 1, int batchSize = 32, Dataset? validationData = null, IEnumerable<Callback>? callbacks = null,
-        bool shuffle = true, int seed = 0, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
-        => Fit(new Dataset(x, y), epochs, batchSize, validationData, callbacks, shuffle, seed, progress, cancellationToken);
+        bool shuffle = true, int seed = 0, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default, int? verbose = null)
+        => Fit(new Dataset(x, y), epochs, batchSize, validationData, callbacks, shuffle, seed, progress, cancellationToken, verbose);
 
     /// <summary>Trains on tensors with float targets (N, outputs), like Keras <c>fit(x, y, …)</c> for regression or binary/one-hot losses.</summary>
     public History Fit(Tensor x, Tensor y, int epochs = 1, int batchSize = 32, Dataset? validationData = null, IEnumerable<Callback>? callbacks = null,
-        bool shuffle = true, int seed = 0, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
-        => Fit(new Dataset(x, y), epochs, batchSize, validationData, callbacks, shuffle, seed, progress, cancellationToken);
+        bool shuffle = true, int seed = 0, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default, int? verbose = null)
+        => Fit(new Dataset(x, y), epochs, batchSize, validationData, callbacks, shuffle, seed, progress, cancellationToken, verbose);
 
     /// <summary>
     /// Trains for up to <paramref name="epochs"/> epochs in mini-batches (the sample order is a seeded shuffle per epoch),
@@ -26,10 +26,18 @@ public partial class Model
     /// </summary>
     /// <exception cref="TrainingException">A label is out of range, an input is NaN/Inf, or the loss became NaN/Inf (the batch is not applied).</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the weights are those after the last completed batch.</exception>
+    /// <remarks><c>verbose</c>, like Keras: 0 silent; 1 a progress line per batch on the console; 2 one line per epoch. Null (default):
+    /// 0 when a <c>progress</c> handler is given (the caller shows progress), else 1 on an interactive console and 2 when the
+    /// output is redirected. Callback messages (early stopping, a monitor that is not available) are printed unless 0.
+    /// A callback monitoring a name that Fit does not log fails before the first epoch, listing the available names.</remarks>
     public History Fit(Dataset train, int epochs = 1, int batchSize = 32, Dataset? validationData = null, IEnumerable<Callback>? callbacks = null,
-        bool shuffle = true, int seed = 0, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        bool shuffle = true, int seed = 0, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default, int? verbose = null)
     {
         ArgumentNullException.ThrowIfNull(train);
+        if (verbose is < 0 or > 2) throw new ArgumentOutOfRangeException(nameof(verbose), $"verbose must be 0, 1 or 2, got {verbose}.");
+        using var exclusive = Exclusive();
+        int level = verbose ?? (progress is not null ? 0 : Console.IsOutputRedirected ? 2 : 1);
+        if (progress is null && level > 0) progress = new ConsoleTrainingProgress(Console.Out, level);
         if (_optimizer is null || _loss is null) throw new InvalidOperationException($"Model '{Name}' must be compiled (Compile(optimizer, loss, metrics)) before Fit.");
         if (epochs <= 0) throw new ArgumentOutOfRangeException(nameof(epochs), $"epochs must be positive, got {epochs}.");
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), $"batchSize must be positive, got {batchSize}.");
@@ -38,15 +46,24 @@ public partial class Model
         CheckBatch(train.X);
         if (validationData is not null) CheckBatch(validationData.X);
         TargetChecks.CheckDataset(_loss, _metrics, train, OutputShape[^1], "the training data", checkLabelRange: false);
+        if (train.TargetKind == TargetKind.Labels && (train.ClassNames.Count == 1 || OutputShape[^1] == 1))
+            throw new ArgumentException(train.ClassNames.Count == 1
+                ? $"The training data has one class ('{train.ClassNames[0]}'): a classifier needs at least two; add a folder per class."
+                : $"Model '{Name}' has a single output unit, so class labels cannot be learned; use Dense(classes) with at least two classes, or float targets with a binary loss.", nameof(train));
         if (validationData is not null) TargetChecks.CheckDataset(_loss, _metrics, validationData, OutputShape[^1], "the validation data");
         var cbs = callbacks?.ToArray() ?? [];
+        var logNames = EvaluateNames.Concat(validationData is null ? [] : EvaluateNames.Select(k => "val_" + k)).ToArray();
+        foreach (var cb in cbs)
+            if (cb is IMonitoringCallback { Monitor: var monitor } && !logNames.Contains(monitor))
+                throw new ArgumentException($"{cb.GetType().Name} monitors '{monitor}', which this Fit does not log; the available names are {string.Join(", ", logNames)}" +
+                    (validationData is null && monitor.StartsWith("val_", StringComparison.Ordinal) ? " (val_ names need validationData)." : "."), nameof(callbacks));
         var terminateOnNaN = cbs.OfType<TerminateOnNaN>().FirstOrDefault();
         var history = new History();
         _progress = progress; _progressEpochs = epochs; _clock = Stopwatch.StartNew();
         StopTraining = false;
         foreach (var cb in cbs) cb.OnTrainBegin(this);
         int n = train.Count, batches = (n + batchSize - 1) / batchSize;
-        var logKeys = EvaluateNames.Concat(validationData is null ? [] : EvaluateNames.Select(k => "val_" + k)).ToArray();
+        var logKeys = logNames;
         for (int epoch = 0; epoch < epochs && !StopTraining; epoch++)
         {
             _progressEpoch = epoch + 1;
@@ -85,6 +102,9 @@ public partial class Model
         return history;
     }
 
+    // Where a training error happened: "Epoch 3, batch 2", or "TrainOnBatch" (epoch −1).
+    private static string Where(int epoch, int batch) => epoch < 0 ? "TrainOnBatch" : $"Epoch {epoch + 1}, batch {batch + 1}";
+
     private Dictionary<string, double> RunningLogs(double loss)
     {
         var logs = new Dictionary<string, double> { ["loss"] = loss };
@@ -121,6 +141,7 @@ public partial class Model
     /// </summary>
     public double TrainOnBatch(Tensor x, int[] y)
     {
+        using var exclusive = Exclusive();
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
         if (_optimizer is null || _loss is null) throw new InvalidOperationException($"Model '{Name}' must be compiled before TrainOnBatch.");
@@ -130,12 +151,13 @@ public partial class Model
         var targets = TargetBatch.FromLabels(y);
         CheckBatchTargets(targets);
         foreach (var m in _metrics) m.Reset();
-        return TrainStep(x, targets, 0, 0) / y.Length;
+        return TrainStep(x, targets, -1, 0) / y.Length;
     }
 
     /// <summary>One optimisation step on one batch with float targets (N, outputs); see <see cref="TrainOnBatch(Tensor, int[])"/>.</summary>
     public double TrainOnBatch(Tensor x, Tensor y)
     {
+        using var exclusive = Exclusive();
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
         if (_optimizer is null || _loss is null) throw new InvalidOperationException($"Model '{Name}' must be compiled before TrainOnBatch.");
@@ -146,7 +168,7 @@ public partial class Model
         var targets = TargetBatch.FromValues(y.Span, n == 0 ? 1 : y.Length / n);
         CheckBatchTargets(targets);
         foreach (var m in _metrics) m.Reset();
-        return TrainStep(x, targets, 0, 0) / n;
+        return TrainStep(x, targets, -1, 0) / n;
     }
 
     // The whole batch's targets against the loss and metrics, before any work (no allocation when they are fine).
@@ -163,7 +185,7 @@ public partial class Model
         int classes = OutputShape[^1];
         if (targets.Kind == TargetKind.Labels) CheckLabels(targets.Labels, classes, epoch, batch);
         if (!AllFinite(bx.Span))
-            throw new TrainingException($"Epoch {epoch + 1}, batch {batch + 1}: the input batch contains NaN or infinite values; nothing was updated.");
+            throw new TrainingException($"{Where(epoch, batch)}: the input batch contains NaN or infinite values; nothing was updated.");
         var logits = Run(bx, training: true, record: true);
         int rows = bx.Shape[0];
         var grad = GradTensor(logits.Shape);
@@ -171,7 +193,7 @@ public partial class Model
         EnsureLength(ref _scratch, logits.Length);
         double loss = _loss!.Compute(rows, classes, logits.Span, targets, grad.Span, _scratch);
         if (!double.IsFinite(loss))
-            throw new TrainingException($"Epoch {epoch + 1}, batch {batch + 1}: the loss became {loss}; the batch was not applied (try a lower learning rate).") { LossNotFinite = true };
+            throw new TrainingException($"{Where(epoch, batch)}: the loss became {loss}; the batch was not applied (try a lower learning rate).") { LossNotFinite = true };
         foreach (var m in _metrics) m.Update(rows, classes, logits.Span, targets);
         var plan = Plan();
         plan.PrepareBackward(inputNeedsGradient: false);
@@ -205,7 +227,7 @@ public partial class Model
     {
         foreach (int l in labels)
             if ((uint)l >= (uint)classes)
-                throw new TrainingException($"Epoch {epoch + 1}, batch {batch + 1}: label {l} is out of range for a model with {classes} classes (labels must be 0..{classes - 1}); nothing was updated.");
+                throw new TrainingException($"{Where(epoch, batch)}: label {l} is out of range for a model with {classes} classes (labels must be 0..{classes - 1}); nothing was updated.");
     }
 
     /// <summary>True if every value is finite (no NaN, no ±∞).</summary>
@@ -234,8 +256,10 @@ public partial class Model
         if (_loss is null) throw new InvalidOperationException($"Model '{Name}' must be compiled before Evaluate.");
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), $"batchSize must be positive, got {batchSize}.");
         if (data.Count == 0) throw new ArgumentException("The evaluation set is empty.", nameof(data));
+        using var exclusive = Exclusive();
         EnsureBuilt(data.X);
         CheckBatch(data.X);
+        CheckFinite(data.X, "the evaluation data");
         TargetChecks.CheckDataset(_loss, _metrics, data, OutputShape[^1], "the evaluation data");
         var metrics = _metrics.Select(m => m.CloneEmpty()).ToArray();
         int n = data.Count, classes = OutputShape[^1];

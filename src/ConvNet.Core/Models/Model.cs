@@ -189,6 +189,12 @@ public partial class Model : Layer, ITrainingContext
 
     internal override void Reinitialize(int seed) { }   // a nested model keeps its (possibly pretrained) weights
 
+    /// <summary>The compiled optimizer, loss and metrics (null before <see cref="Compile"/>), for the model file.</summary>
+    internal (Optimizer Optimizer, Loss Loss, Metric[] Metrics)? Compiled => _optimizer is null || _loss is null ? null : (_optimizer, _loss, _metrics);
+
+    /// <summary>True once <see cref="Compile"/> was called (also for a model loaded from a file that stores its compile configuration).</summary>
+    public bool IsCompiled => _optimizer is not null && _loss is not null;
+
     /// <summary>Class names for the output units (e.g. the training folders' names), saved in the model file; null if unknown.</summary>
     public IReadOnlyList<string>? ClassNames { get; set; }
 
@@ -243,6 +249,7 @@ public partial class Model : Layer, ITrainingContext
     public Tensor Call(Tensor x, bool training = false)
     {
         ArgumentNullException.ThrowIfNull(x);
+        using var exclusive = Exclusive();
         EnsureBuilt(x);
         CheckBatch(x);
         return Run(x, training, record: training);
@@ -299,16 +306,23 @@ public partial class Model : Layer, ITrainingContext
             throw new LayerShapeException(who, Fmt(exp, true), x.Shape.ToString(),
                 $"Input to {where} of model '{Name}' has shape {x.Shape} but the model expects {Fmt(exp, true)}: the batch dimension is missing. " +
                 $"Add one, e.g. x.Reshape(1, {string.Join(", ", exp)}), or select samples with x.Gather([i]) (Keras: X_test[[17]], not X_test[17]).");
+        string hint = act.Length == 4 && exp.Count == 3
+            ? $" If the data comes from ConvNet.Data, load it with new ImageLoadOptions {{ ImageSize = ({exp[0]}, {exp[1]}), ColorMode = ColorMode.{(exp[2] == 1 ? "Grayscale" : exp[2] == 4 ? "Rgba" : "Rgb")} }} " +
+              "or ImageLoadOptions.ForInput(model.InputShape); the default is Keras' 256×256 RGB."
+            : "";
         throw new LayerShapeException(who, Fmt(exp, true), x.Shape.ToString(),
-            $"Input to {where} of model '{Name}' has shape {x.Shape} but the model expects {Fmt(exp, true)}.");
+            $"Input to {where} of model '{Name}' has shape {x.Shape} but the model expects {Fmt(exp, true)}.{hint}");
     }
 
     /// <summary>The model output for every sample, computed in batches; a new tensor.</summary>
+    /// <exception cref="ArgumentException">An input value is NaN or infinite (the message names the sample).</exception>
     public Tensor Predict(Tensor x, int batchSize = 32)
     {
         ArgumentNullException.ThrowIfNull(x);
+        using var exclusive = Exclusive();
         EnsureBuilt(x);
         CheckBatch(x);
+        CheckFinite(x, "the input");
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), $"batchSize must be positive, got {batchSize}.");
         int n = x.Shape[0];
         Tensor? result = null;
@@ -321,6 +335,69 @@ public partial class Model : Layer, ITrainingContext
             y.Span.CopyTo(result.Span.Slice(s * per, cnt * per));
         }
         return result!;
+    }
+
+    /// <summary>
+    /// The <paramref name="k"/> most probable classes of every sample, best first, with softmax probabilities (for a model that
+    /// outputs logits) and the names from <see cref="ClassNames"/> (or the class index as text when there are none).
+    /// </summary>
+    public IReadOnlyList<ClassPrediction[]> PredictTopK(Tensor x, int k = 5, int batchSize = 32)
+    {
+        if (k <= 0) throw new ArgumentOutOfRangeException(nameof(k), $"k must be positive, got {k}.");
+        var p = PredictProbabilities(x, batchSize);
+        int classes = p.Shape[-1], n = p.Length / classes;
+        if (ClassNames is { } names && names.Count != classes)
+            throw new InvalidOperationException($"Model '{Name}' has {names.Count} class names but {classes} outputs.");
+        k = Math.Min(k, classes);
+        var result = new ClassPrediction[n][];
+        for (int i = 0; i < n; i++)
+        {
+            var row = p.Span.Slice(i * classes, classes).ToArray();
+            result[i] = Enumerable.Range(0, classes).OrderByDescending(c => row[c]).ThenBy(c => c).Take(k)
+                .Select(c => new ClassPrediction(c, ClassNames?[c] ?? c.ToString(System.Globalization.CultureInfo.InvariantCulture), row[c])).ToArray();
+        }
+        return result;
+    }
+
+    /// <summary>The most probable class name of every sample (see <see cref="PredictTopK"/>).</summary>
+    public string[] PredictClasses(Tensor x, int batchSize = 32) => PredictTopK(x, 1, batchSize).Select(r => r[0].Name).ToArray();
+
+    // Inputs must be finite: a NaN pixel would give NaN outputs and metrics without a word.
+    private static void CheckFinite(Tensor x, string what)
+    {
+        if (AllFinite(x.Span)) return;
+        int per = Math.Max(1, x.Length / Math.Max(1, x.Shape[0]));
+        int i = 0;
+        var s = x.Span;
+        while (i < s.Length && float.IsFinite(s[i])) i++;
+        throw new ArgumentException($"Sample {i / per} of {what} {x.Shape} contains {s[i]} (NaN or infinite values are not allowed; clean or drop it).");
+    }
+
+    /// <summary>
+    /// Marks the model busy for one public call (Call, Predict, Evaluate, Fit, TrainOnBatch). A model runs one call at a time:
+    /// its layers own their buffers. A second thread calling it meanwhile gets an <see cref="InvalidOperationException"/> instead
+    /// of silently wrong results; calls from the same thread nest (Fit runs Evaluate on the validation data).
+    /// </summary>
+    private protected ExclusiveUse Exclusive()
+    {
+        int me = Environment.CurrentManagedThreadId;
+        int owner = Interlocked.CompareExchange(ref _ownerThread, me, 0);
+        if (owner != 0 && owner != me)
+            throw new InvalidOperationException($"Model '{Name}' is already running a call on another thread. A model instance is not thread-safe: " +
+                "use one instance per thread (e.g. Model.Load the same file once per thread), or serialise the calls with a lock.");
+        _depth++;
+        return new ExclusiveUse(this);
+    }
+
+    private int _ownerThread, _depth;
+
+    /// <summary>Ends one <see cref="Exclusive"/> call.</summary>
+    private protected readonly struct ExclusiveUse(Model model) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (--model._depth == 0) Volatile.Write(ref model._ownerThread, 0);
+        }
     }
 
     /// <summary>Softmax probabilities of <see cref="Predict"/> (for a model that outputs logits).</summary>

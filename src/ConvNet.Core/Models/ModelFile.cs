@@ -7,12 +7,15 @@ namespace ConvNet;
 
 /// <summary>
 /// The ConvNet model file (little-endian). Version 2 stores the graph; version-1 files (Sequential chains) still load.
+/// Saving is atomic (a temporary file renamed over the target); temporary files left by a killed save are deleted by the next
+/// save to the same file.
 /// <code>
 /// header   8 B  magic 89 43 4E 45 54 0D 0A 1A ("\x89CNET\r\n\x1A")
 ///          4 B  format version (uint32) = 2
 ///          8 B  payload length (uint64)
 ///          4 B  reserved = 0
-/// payload       model; int32 class-name count, strings (optional class names, e.g. from the training folders)
+/// payload       model; int32 class-name count, strings (optional class names, e.g. from the training folders);
+///               byte 1 + compile configuration (optimizer, loss, metrics: string type, int32 n, n × (key, value)), or byte 0
 ///   model       string kind ("Sequential" | "Functional"); string name; byte trainable; int32 input rank, int32 dims…;
 ///               int32 layer count; layers; int32 index of the output layer (−1: the input)
 ///   layer       string type, string name, byte trainable, int32 n, n × (string key, string value),
@@ -45,8 +48,10 @@ public static class ModelFile
         if (!model.IsBuilt) throw new InvalidOperationException($"Model '{model.Name}' is not built; nothing to save.");
         var payload = WritePayload(model);
         var full = Path.GetFullPath(path);
+        ConvNet.IO.SafeFile.EnsureWritableTarget(full, "Model file");
         var dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
+        RemoveStaleTemporaryFiles(dir, Path.GetFileName(full));
         var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -74,6 +79,36 @@ public static class ModelFile
 
     private const int MaxDepth = 8, MaxLayers = 100_000;
 
+    /// <summary>
+    /// Deletes temporary files that an interrupted save of <paramref name="fileName"/> left behind (a process killed between
+    /// writing and renaming): <c>.name.&lt;32 hex digits&gt;.tmp</c> in the same folder. A file that another save still holds
+    /// open (exclusive lock) is left alone.
+    /// </summary>
+    private static void RemoveStaleTemporaryFiles(string dir, string fileName)
+    {
+        if (!Directory.Exists(dir)) return;
+        string prefix = "." + fileName + ".";
+        foreach (var f in Directory.EnumerateFiles(dir, "." + fileName + ".*.tmp"))
+        {
+            var name = Path.GetFileName(f);
+            var middle = name.AsSpan(prefix.Length, name.Length - prefix.Length - ".tmp".Length);
+            if (middle.Length != 32 || !IsHex(middle)) continue;
+            try
+            {
+                using (new FileStream(f, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) { }
+                File.Delete(f);
+            }
+            catch (IOException) { }   // in use by a save that is still running
+            catch (UnauthorizedAccessException) { }
+        }
+
+        static bool IsHex(ReadOnlySpan<char> s)
+        {
+            foreach (char c in s) if (!char.IsAsciiHexDigitLower(c)) return false;
+            return true;
+        }
+    }
+
     private static byte[] WritePayload(Model model)
     {
         using var ms = new MemoryStream();
@@ -82,6 +117,16 @@ public static class ModelFile
         var classes = model.ClassNames ?? [];
         w.Write(classes.Count);
         foreach (var c in classes) WriteString(w, c);
+        // Optional compile configuration (see CompileConfig): byte 0 none, 1 present.
+        var compiled = model.Compiled is { } cc ? CompileConfig.Describe(cc.Optimizer, cc.Loss, cc.Metrics) : null;
+        w.Write((byte)(compiled is null ? 0 : 1));
+        if (compiled is { } d)
+        {
+            WriteEntry(w, d.Optimizer);
+            WriteEntry(w, d.Loss);
+            w.Write(d.Metrics.Length);
+            foreach (var m in d.Metrics) WriteEntry(w, m);
+        }
         w.Flush();
         return ms.ToArray();
     }
@@ -126,6 +171,13 @@ public static class ModelFile
         w.Write(model.OutputTensor is { } o ? Ref(o) : -1);
     }
 
+    private static void WriteEntry(BinaryWriter w, CompileConfig.Entry e)
+    {
+        WriteString(w, e.Type);
+        w.Write(e.Config.Count);
+        foreach (var (k, v) in e.Config) { WriteString(w, k); WriteString(w, v); }
+    }
+
     private static void WriteString(BinaryWriter w, string s)
     {
         var b = Encoding.UTF8.GetBytes(s);
@@ -144,6 +196,7 @@ public static class ModelFile
             throw Bad(path, $"it holds a {body.Kind} model '{body.Name}', not a Sequential one; load it with Model.Load");
         var model = (Sequential)Construct(body, path, 0);
         model.ClassNames = classes;
+        ApplyCompile(model, body, path);
         return model;
     }
 
@@ -154,6 +207,7 @@ public static class ModelFile
         var (body, classes) = Read(path);
         var model = Construct(body, path, 0);
         model.ClassNames = classes;
+        ApplyCompile(model, body, path);
         return model;
     }
 
@@ -191,9 +245,27 @@ public static class ModelFile
     private sealed record TensorRecord(string Name, int[] Dims, float[] Data);
     private sealed record LayerRecord(string Type, string Name, bool Trainable, Dictionary<string, string> Config, List<TensorRecord> Tensors,
         int[] Inbound, bool? Training, ModelRecord? Nested);
-    private sealed record ModelRecord(string Kind, string Name, bool Trainable, int[] Input, List<LayerRecord> Layers, int Output);
+    private sealed record ModelRecord(string Kind, string Name, bool Trainable, int[] Input, List<LayerRecord> Layers, int Output)
+    {
+        public CompiledRecord? Compiled { get; init; }
+    }
 
-    private static InvalidDataException Bad(string path, string why) => new($"Model file '{path}': {why}.");
+    private sealed record CompiledRecord(CompileConfig.Entry Optimizer, CompileConfig.Entry Loss, CompileConfig.Entry[] Metrics);
+
+    // Compiles a loaded model with the stored configuration (validated: a bad entry names itself).
+    private static void ApplyCompile(Model model, ModelRecord body, string path)
+    {
+        if (body.Compiled is not { } c) return;
+        try
+        {
+            var (opt, loss, metrics) = CompileConfig.Create(c.Optimizer, c.Loss, c.Metrics);
+            model.Compile(opt, loss, metrics);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException or KeyNotFoundException or InvalidOperationException)
+        { throw Bad(path, $"the compile configuration ({c.Optimizer.Type}, {c.Loss.Type}) is invalid: {e.Message}"); }
+    }
+
+    private static InvalidDataException Bad(string path, string why) => new($"Model file \"{path}\": {why}.");
 
     // ---- construction: infer every shape and check every stored tensor first, then build ----
 
@@ -298,9 +370,8 @@ public static class ModelFile
     private static (ModelRecord Body, IReadOnlyList<string>? Classes) Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (Directory.Exists(path)) throw new FileNotFoundException($"Model file '{path}' is a directory, not a file.", path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"Model file '{path}' does not exist.", path);
-        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        // Only regular files: a directory, FIFO, device or socket is refused by name (a FIFO would block forever).
+        using var fs = ConvNet.IO.SafeFile.OpenRead(path, "Model file");
         long len = fs.Length;
         Span<byte> header = stackalloc byte[HeaderSize];
         if (len < Magic.Length || fs.ReadAtLeast(header[..Magic.Length], Magic.Length, false) < Magic.Length || !header[..Magic.Length].SequenceEqual(Magic))
@@ -350,8 +421,27 @@ public static class ModelFile
         if (classCount > r.Remaining / 4) throw new InvalidDataException($"{classCount} class names need more bytes than the {r.Remaining} that remain");
         var classes = new string[classCount];
         for (int i = 0; i < classCount; i++) classes[i] = r.String();
-        if (!r.AtEnd) throw new InvalidDataException($"{r.Remaining} unexpected bytes after the class names");
-        return (body, classCount > 0 ? classes : null);
+        CompiledRecord? compiled = null;
+        if (!r.AtEnd && r.Byte() == 1)
+        {
+            var opt = ReadEntry(r);
+            var loss = ReadEntry(r);
+            int nm = r.Count(64, "metric count");
+            var ms = new CompileConfig.Entry[nm];
+            for (int i = 0; i < nm; i++) ms[i] = ReadEntry(r);
+            compiled = new CompiledRecord(opt, loss, ms);
+        }
+        if (!r.AtEnd) throw new InvalidDataException($"{r.Remaining} unexpected bytes after the compile configuration");
+        return (body with { Compiled = compiled }, classCount > 0 ? classes : null);
+    }
+
+    private static CompileConfig.Entry ReadEntry(Reader r)
+    {
+        string type = r.String();
+        int n = r.Count(64, "compile entry count");
+        var cfg = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < n; i++) cfg[r.String()] = r.String();
+        return new CompileConfig.Entry(type, cfg);
     }
 
     private static ModelRecord ReadModel(Reader r, int depth)

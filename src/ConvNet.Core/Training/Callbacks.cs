@@ -70,7 +70,7 @@ internal static class Monitors
 /// <c>wait ≥ patience</c> (never after the first epoch); with <c>restoreBestWeights</c> the best epoch's
 /// weights are restored at the end of training even if it did not stop early.
 /// </summary>
-public sealed class EarlyStopping : Callback
+public sealed class EarlyStopping : Callback, IMonitoringCallback
 {
     private double _best;
     private float[][]? _bestWeights;
@@ -151,4 +151,11 @@ public sealed class EarlyStopping : Callback
             context.SetWeights(_bestWeights);
         }
     }
+}
+
+/// <summary>A callback that watches one log entry; <c>Fit</c> checks the name before the first epoch.</summary>
+internal interface IMonitoringCallback
+{
+    /// <summary>The watched log name, e.g. <c>val_accuracy</c>.</summary>
+    string Monitor { get; }
 }

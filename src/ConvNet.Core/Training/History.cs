@@ -1,6 +1,6 @@
 namespace ConvNet;
 
-/// <summary>Per-epoch logs of <see cref="Model.Fit(Dataset, int, int, Dataset?, IEnumerable{Callback}?, bool, int, IProgress{TrainingProgress}?, CancellationToken)"/>: <c>loss</c>, metrics, and their <c>val_</c> variants.</summary>
+/// <summary>Per-epoch logs of <see cref="Model.Fit(Dataset, int, int, Dataset?, IEnumerable{Callback}?, bool, int, IProgress{TrainingProgress}?, CancellationToken, int?)"/>: <c>loss</c>, metrics, and their <c>val_</c> variants.</summary>
 public sealed class History
 {
     private readonly Dictionary<string, List<double>> _values = [];
@@ -57,4 +57,15 @@ public enum ProgressKind
 
 /// <summary>Progress of <c>Fit</c>: 1-based epoch and batch, running logs, elapsed time, or a message.</summary>
 public sealed record TrainingProgress(ProgressKind Kind, int Epoch, int Epochs, int Batch, int Batches,
-    IReadOnlyDictionary<string, double> Logs, TimeSpan Elapsed, string? Message = null);
+    IReadOnlyDictionary<string, double> Logs, TimeSpan Elapsed, string? Message = null)
+{
+    /// <summary>A Keras-style line: <c>Epoch 3/10 - batch 9/9 - 4.2s - loss: 0.4321 - accuracy: 0.8750 - val_loss: …</c>, or the message.</summary>
+    public override string ToString()
+    {
+        if (Kind == ProgressKind.Message) return $"Epoch {Epoch}/{Epochs}: {Message}";
+        var sb = new System.Text.StringBuilder();
+        sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"Epoch {Epoch}/{Epochs} - batch {Batch}/{Batches} - {Elapsed.TotalSeconds:F1}s");
+        foreach (var (k, v) in Logs) sb.Append(System.Globalization.CultureInfo.InvariantCulture, $" - {k}: {v:F4}");
+        return sb.ToString();
+    }
+}

@@ -11,7 +11,7 @@ namespace ConvNet;
 /// (1-based) and the logs: <c>{epoch}</c>, <c>{epoch:02d}</c>, <c>{val_loss:.4f}</c>. As in Keras, the best value
 /// survives from one <c>Fit</c> to the next (a fine-tuning phase only saves when it beats the first phase).
 /// </summary>
-public sealed partial class ModelCheckpoint : Callback
+public sealed partial class ModelCheckpoint : Callback, IMonitoringCallback
 {
     private readonly string _filePath;
     private bool _warned;
@@ -112,7 +112,7 @@ public sealed partial class ModelCheckpoint : Callback
 /// <c>minLr</c>), then <c>cooldown</c> epochs pass before counting again. Improvement: current &lt; best − minDelta (Min)
 /// or current &gt; best + minDelta (Max). The optimiser must have a numeric learning rate, not a schedule (as in Keras).
 /// </summary>
-public sealed class ReduceLROnPlateau : Callback
+public sealed class ReduceLROnPlateau : Callback, IMonitoringCallback
 {
     private bool _warned;
 

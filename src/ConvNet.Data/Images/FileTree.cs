@@ -18,6 +18,9 @@ internal abstract class FileTree : IDisposable
     /// <summary>Reads a whole file; throws <see cref="InvalidDataException"/> if it is larger than <paramref name="maxBytes"/>.</summary>
     public abstract byte[] ReadAllBytes(string relativePath, long maxBytes);
 
+    /// <summary>Directories that were not entered (links not followed, link loops), as relative paths with a reason.</summary>
+    public virtual IReadOnlyList<(string RelativePath, string Reason)> SkippedLinks => [];
+
     /// <summary>The path shown to users for a relative path.</summary>
     public abstract string Display(string relativePath);
 

@@ -1,3 +1,5 @@
+using ConvNet.IO;
+
 namespace ConvNet.Data;
 
 /// <summary>
@@ -29,7 +31,7 @@ public static class ImageDatasets
         options ??= ImageLoadOptions.Default;
         if (Directory.Exists(path))
         {
-            using var tree = new DirectoryFileTree(path);
+            using var tree = new DirectoryFileTree(path, options.FollowLinks);
             return ImageFolderLoader.Load(tree, "", options);
         }
         if (File.Exists(path))
@@ -70,7 +72,23 @@ public static class ImageDatasets
     /// <param name="options">Options; null means <see cref="ImageLoadOptions.Default"/>.</param>
     /// <returns>The parts; deconstruct with <c>var (train, val, test) = …</c>.</returns>
     /// <exception cref="InvalidDataException">There is no <c>train</c> or no <c>val</c> folder, or a part is unusable.</exception>
-    public static ImageSplit LoadSplit(string path, ImageLoadOptions? options = null)
+    public static ImageSplit LoadSplit(string path, ImageLoadOptions? options = null) => LoadSplit(path, options, requireTest: false);
+
+    /// <summary>
+    /// Like <see cref="LoadSplit(string, ImageLoadOptions?)"/>, but the <c>test/</c> part is required, so the result's
+    /// <see cref="ImageSplitWithTest.Test"/> is never null (no <c>test!</c> needed). The check happens before anything is decoded.
+    /// </summary>
+    /// <param name="path">The split folder, or a zip of it (optionally under one top-level folder).</param>
+    /// <param name="options">Options; null means <see cref="ImageLoadOptions.Default"/>.</param>
+    /// <returns>The three parts; deconstruct with <c>var (train, val, test) = …</c>.</returns>
+    /// <exception cref="InvalidDataException">There is no <c>train</c>, <c>val</c> or <c>test</c> folder, or a part is unusable.</exception>
+    public static ImageSplitWithTest LoadSplitWithTest(string path, ImageLoadOptions? options = null)
+    {
+        var split = LoadSplit(path, options, requireTest: true);
+        return new ImageSplitWithTest(split.Train, split.Val, split.Test!);
+    }
+
+    private static ImageSplit LoadSplit(string path, ImageLoadOptions? options, bool requireTest)
     {
         ArgumentNullException.ThrowIfNull(path);
         options ??= ImageLoadOptions.Default;
@@ -79,7 +97,7 @@ public static class ImageDatasets
         string root;
         if (Directory.Exists(path))
         {
-            tree = new DirectoryFileTree(path);
+            tree = new DirectoryFileTree(path, options.FollowLinks);
             root = "";
         }
         else if (File.Exists(path) && IsZip(path))
@@ -102,6 +120,8 @@ public static class ImageDatasets
                             : parts.Contains("validation") ? "validation" : null;
             if (valName is null)
                 throw new InvalidDataException($"\"{where}\" has no \"val\" (or \"validation\") folder; found: {string.Join(", ", parts)}.");
+            if (requireTest && !parts.Contains(SplitFolders.TestFolder))
+                throw new InvalidDataException($"\"{where}\" has no \"test\" folder; found: {string.Join(", ", parts)}. Use LoadSplit (test optional) or split with three ratios.");
 
             var train = ImageFolderLoader.Load(tree, FileTree.Join(root, SplitFolders.TrainFolder), options);
             var shared = CloneWithClasses(options, train.ClassNames);
@@ -121,24 +141,24 @@ public static class ImageDatasets
     /// <param name="path">A PNG, JPEG, BMP or GIF file.</param>
     /// <param name="options">Options; null means <see cref="ImageLoadOptions.Default"/>.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="IOException">The path is a directory, a FIFO, a device or a socket (only regular files are read).</exception>
     /// <exception cref="InvalidDataException">The file is too large, not an image, truncated, or over the pixel limit; the message names the file.</exception>
     public static Tensor LoadImage(string path, ImageLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         options ??= ImageLoadOptions.Default;
         options.Validate();
-        var info = new FileInfo(path);
-        if (!info.Exists) throw new FileNotFoundException($"Image \"{path}\" does not exist.", path);
-        if (info.Length > options.MaxFileBytes)
-            throw new InvalidDataException($"Image \"{path}\" is {info.Length:N0} bytes, more than the limit of {options.MaxFileBytes:N0} (ImageLoadOptions.MaxFileBytes).");
-        float[] pixels;
-        int ih, iw;
-        try { pixels = ImageDecoder.Decode(File.ReadAllBytes(path), options.ColorMode, options.MaxPixels, out ih, out iw); }
-        catch (InvalidDataException e) { throw new InvalidDataException($"Image \"{path}\": {e.Message}.", e); }
+        byte[] bytes;
+        using (var stream = SafeFile.OpenRead(path, "Image"))   // refuses directories, FIFOs, devices and sockets
+        {
+            if (stream.Length > options.MaxFileBytes)
+                throw new InvalidDataException($"Image \"{path}\" is {stream.Length:N0} bytes, more than the limit of {options.MaxFileBytes:N0} (ImageLoadOptions.MaxFileBytes).");
+            bytes = SafeFile.ReadAtMost(stream, options.MaxFileBytes, $"Image \"{path}\" (ImageLoadOptions.MaxFileBytes)");
+        }
         var (h, w) = options.ImageSize;
-        int c = options.ColorMode switch { ColorMode.Grayscale => 1, ColorMode.Rgb => 3, _ => 4 };
-        var t = new Tensor(1, h, w, c);
-        ImageResize.Bilinear(pixels, ih, iw, c, t.Span, h, w);
+        var t = new Tensor(1, h, w, options.Channels);
+        try { ImageDecoder.DecodeResized(bytes, options.ColorMode, options.MaxPixels, t.Span, h, w, DecodeBudget.Unbounded); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"Image \"{path}\": {e.Message}.", e); }
         return t;
     }
 
@@ -148,7 +168,7 @@ public static class ImageDatasets
         ArgumentNullException.ThrowIfNull(path);
         if (path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase)) return true;
         Span<byte> head = stackalloc byte[4];
-        using var f = File.OpenRead(path);
+        using var f = SafeFile.OpenRead(path, "Data file");
         return f.ReadAtLeast(head, 4, throwOnEndOfStream: false) == 4
                && head[0] == 'P' && head[1] == 'K' && ((head[2] == 3 && head[3] == 4) || (head[2] == 5 && head[3] == 6));
     }
@@ -183,5 +203,7 @@ public static class ImageDatasets
         Progress = o.Progress,
         Warning = o.Warning,
         MaxDegreeOfParallelism = o.MaxDegreeOfParallelism,
+        MaxDecodeBytes = o.MaxDecodeBytes,
+        FollowLinks = o.FollowLinks,
     };
 }

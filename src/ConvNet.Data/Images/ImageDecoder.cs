@@ -4,6 +4,8 @@ using SixLabors.ImageSharp.Formats.Bmp;
 using SixLabors.ImageSharp.Formats.Gif;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Advanced;
+using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.Metadata;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -22,7 +24,12 @@ internal static class ImageDecoder
     {
         var config = new Configuration(
             new PngConfigurationModule(), new JpegConfigurationModule(),
-            new BmpConfigurationModule(), new GifConfigurationModule());
+            new BmpConfigurationModule(), new GifConfigurationModule())
+        {
+            // A small pool: decoded pixel memory goes back to the system soon after each image instead of being
+            // retained (ImageSharp's default pool may keep hundreds of MB), so ImageLoadOptions.MaxDecodeBytes is the bound.
+            MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions { MaximumPoolSizeMegabytes = 16 }),
+        };
         config.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First });
         return config;
     }
@@ -96,6 +103,82 @@ internal static class ImageDecoder
                 }
             });
             return result;
+        }
+    }
+
+    /// <summary>
+    /// Decodes <paramref name="bytes"/> and resizes it straight into <paramref name="destination"/> (outHeight, outWidth,
+    /// channels) with <see cref="ImageResize.Bilinear"/>'s exact arithmetic, converting only the two source rows
+    /// each output row needs: the only full-size buffer is the decoded RGBA image (4 bytes per pixel), which is
+    /// reserved from <paramref name="budget"/> while it exists. Same errors as <see cref="Decode"/>.
+    /// </summary>
+    public static void DecodeResized(byte[] bytes, ColorMode mode, long maxPixels, Span<float> destination, int outHeight, int outWidth, DecodeBudget budget)
+    {
+        var format = Inspect(bytes, maxPixels, out int infoWidth, out int infoHeight);
+        using var lease = budget.Acquire(4L * infoWidth * infoHeight);
+        Image<Rgba32> image;
+        try
+        {
+            image = Image.Load<Rgba32>(Config, bytes);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"undecodable or truncated {format.Name} data ({e.Message})", e);
+        }
+        using (image)
+        {
+            bool png = format is PngFormat;
+            int channels = mode switch { ColorMode.Grayscale => 1, ColorMode.Rgb => 3, _ => 4 };
+            ImageResize.BilinearFromRows((y, row) => ConvertRow(image.DangerousGetPixelRowMemory(y).Span, row, mode, png, channels),
+                image.Height, image.Width, channels, destination, outHeight, outWidth);
+        }
+    }
+
+    /// <summary>Checks the header (format, size, pixel limit) and the structure (truncation) without decoding pixels.</summary>
+    private static IImageFormat Inspect(byte[] bytes, long maxPixels, out int width, out int height)
+    {
+        IImageInfo? info;
+        IImageFormat? format;
+        try
+        {
+            info = Image.Identify(Config, bytes, out format);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"unreadable image header ({e.Message})", e);
+        }
+        if (info is null || format is null)
+            throw new InvalidDataException($"not a PNG, JPEG, BMP or GIF image (first bytes: {Hex(bytes)})");
+        long pixels = (long)info.Width * info.Height;
+        if (info.Width <= 0 || info.Height <= 0)
+            throw new InvalidDataException($"the {format.Name} header declares an empty image ({info.Width}×{info.Height})");
+        if (pixels > maxPixels)
+            throw new InvalidDataException($"the {format.Name} header declares {info.Width}×{info.Height} = {pixels:N0} pixels, more than the limit of {maxPixels:N0} (ImageLoadOptions.MaxPixels)");
+        if (ImageIntegrity.FindTruncation(bytes, format) is { } truncation)
+            throw new InvalidDataException(truncation);
+        width = info.Width;
+        height = info.Height;
+        return format;
+    }
+
+    /// <summary>One row of RGBA pixels to 0–255 floats with the requested channels (the same formulas as <see cref="Decode"/>).</summary>
+    private static void ConvertRow(ReadOnlySpan<Rgba32> row, Span<float> result, ColorMode mode, bool png, int channels)
+    {
+        for (int x = 0, o = 0; x < row.Length; x++, o += channels)
+        {
+            var p = row[x];
+            switch (mode)
+            {
+                case ColorMode.Grayscale:
+                    result[o] = png ? Grayscale.LibPng(p.R, p.G, p.B) : Grayscale.LibJpeg(p.R, p.G, p.B);
+                    break;
+                case ColorMode.Rgb:
+                    result[o] = p.R; result[o + 1] = p.G; result[o + 2] = p.B;
+                    break;
+                default:
+                    result[o] = p.R; result[o + 1] = p.G; result[o + 2] = p.B; result[o + 3] = p.A;
+                    break;
+            }
         }
     }
 

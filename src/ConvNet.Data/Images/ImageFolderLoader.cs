@@ -18,6 +18,10 @@ internal static class ImageFolderLoader
         var classes = ResolveClasses(tree, prefix, options, where);
 
         var skipped = new List<SkippedFile>(extraSkipped ?? []);
+        string linkPrefix = prefix.Length == 0 ? "" : prefix + "/";
+        foreach (var (rel, reason) in tree.SkippedLinks)
+            if (rel.StartsWith(linkPrefix, StringComparison.Ordinal))
+                skipped.Add(new SkippedFile(tree.Display(rel), SkipKind.Link, reason));
         var candidates = new List<Candidate>();
         for (int label = 0; label < classes.Count; label++)
         {
@@ -43,17 +47,30 @@ internal static class ImageFolderLoader
         if (total > Array.MaxLength)
             throw new InvalidDataException($"{candidates.Count} images of {h}×{w}×{c} need {total:N0} floats, more than one array can hold ({Array.MaxLength:N0}); use a smaller ImageSize or fewer files from \"{where}\".");
 
+        if (classes.Count == 1)
+            options.Warning?.Invoke($"\"{where}\" has only one class folder ({classes[0]}); a classifier needs at least two classes.");
+
         var data = new float[total];
         var errors = new string?[candidates.Count];
+        var budget = new DecodeBudget(options.MaxDecodeBytes);
         int done = 0;
-        Parallel.For(0, candidates.Count, new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism }, i =>
+        try
+        {
+            DecodeAll();
+        }
+        catch (AggregateException e)
+        {
+            // Rethrow the first worker error itself (e.g. OutOfMemoryException), not Parallel.For's AggregateException.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+
+        void DecodeAll() => Parallel.For(0, candidates.Count, new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism }, i =>
         {
             var cand = candidates[i];
             try
             {
                 byte[] bytes = tree.ReadAllBytes(cand.RelativePath, options.MaxFileBytes);
-                float[] pixels = ImageDecoder.Decode(bytes, options.ColorMode, options.MaxPixels, out int ih, out int iw);
-                ImageResize.Bilinear(pixels, ih, iw, c, data.AsSpan((int)(i * per), (int)per), h, w);
+                ImageDecoder.DecodeResized(bytes, options.ColorMode, options.MaxPixels, data.AsSpan((int)(i * per), (int)per), h, w, budget);
             }
             catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
             {

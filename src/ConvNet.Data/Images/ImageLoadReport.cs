@@ -28,7 +28,7 @@ public sealed class ImageLoadReport
     public IReadOnlyList<SkippedFile> Skipped { get; }
 
     /// <summary>Keras' message, e.g. <c>Found 399 files belonging to 57 classes.</c></summary>
-    public string Summary => $"Found {FoundCount} files belonging to {ClassCount} classes.";
+    public string Summary => $"Found {FoundCount} {(FoundCount == 1 ? "file" : "files")} belonging to {ClassCount} {(ClassCount == 1 ? "class" : "classes")}.";
 
     /// <inheritdoc/>
     public override string ToString() => Skipped.Count == 0 ? Summary : $"{Summary} Skipped {Skipped.Count} file(s).";

@@ -14,6 +14,9 @@ public enum SkipKind
 
     /// <summary>The file could not be decoded, is truncated, or exceeds a size limit.</summary>
     Bad,
+
+    /// <summary>A symbolic link to a directory, not followed (<see cref="ImageLoadOptions.FollowLinks"/> is false), or a link loop.</summary>
+    Link,
 }
 
 /// <summary>A file the loader did not use, with the reason.</summary>

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using ConvNet.IO;
 
 namespace ConvNet.Data;
 
@@ -22,21 +23,26 @@ internal sealed class ZipFileTree : FileTree
     public ZipFileTree(string zipPath, long maxEntryBytes)
     {
         Source = zipPath;
-        if (!File.Exists(zipPath))
-            throw new FileNotFoundException($"The zip file \"{zipPath}\" does not exist (resolved: \"{Path.GetFullPath(zipPath)}\").", zipPath);
+        var stream = SafeFile.OpenRead(zipPath, "Zip file");   // refuses directories, FIFOs and devices
         try
         {
-            _archive = ZipFile.OpenRead(zipPath);
+            _archive = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: false);
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException)
         {
-            throw new InvalidDataException($"\"{zipPath}\" is not a readable zip archive: {e.Message}", e);
+            stream.Dispose();
+            throw new InvalidDataException($"Zip \"{zipPath}\" is not a readable zip archive (corrupt or truncated central directory?): {e.Message}", e);
         }
 
         try
         {
             foreach (var entry in _archive.Entries)
                 AddEntry(entry, maxEntryBytes);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException && !e.Message.StartsWith("Zip \"", StringComparison.Ordinal))
+        {
+            _archive.Dispose();
+            throw new InvalidDataException($"Zip \"{zipPath}\" has a corrupt central directory: {e.Message}", e);
         }
         catch
         {
@@ -55,6 +61,8 @@ internal sealed class ZipFileTree : FileTree
         var segments = name.TrimEnd('/').Split('/');
         if (segments.Any(s => s == ".."))
             throw new InvalidDataException($"Zip \"{Source}\" has an entry that escapes its folder (\"..\"), \"{raw}\"; refusing to read it.");
+        if (!isDirectory && entry.IsEncrypted)
+            throw new InvalidDataException($"Zip \"{Source}\" entry \"{raw}\" is encrypted (password-protected); encrypted zips cannot be read. Extract it with the password, or re-create the zip without one.");
         if (!isDirectory && entry.Length > maxEntryBytes)
             throw new InvalidDataException($"Zip \"{Source}\" entry \"{raw}\" declares {entry.Length:N0} uncompressed bytes, more than the limit of {maxEntryBytes:N0} (ImageLoadOptions.MaxFileBytes).");
 
@@ -102,7 +110,9 @@ internal sealed class ZipFileTree : FileTree
         {
             using var stream = entry.Open();
             var buffer = new byte[entry.Length];
-            int read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+            int read;
+            try { read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false); }
+            catch (InvalidDataException e) { throw new InvalidDataException($"the entry is corrupt: {e.Message}", e); }
             if (read < buffer.Length)
                 throw new InvalidDataException($"the entry is truncated: {read:N0} of {entry.Length:N0} bytes could be decompressed");
             if (stream.ReadByte() >= 0)

@@ -45,15 +45,18 @@ public static class MandarinGenerator
     /// <param name="size">Image side in pixels.</param>
     /// <param name="labels">Optional subset of labels to generate; null = all 57.</param>
     /// <param name="style">Variation magnitudes; null = <see cref="MandarinStyle.Default"/>.</param>
+    /// <param name="cancellationToken">Stops the generation (files already written stay).</param>
     /// <returns>The paths of the written files, in label then k order.</returns>
     /// <exception cref="ArgumentException">An unknown label, or a bad argument.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public static IReadOnlyList<string> Generate(
         string root,
         int seed = DefaultSeed,
         int samplesPerClass = DefaultSamplesPerClass,
         int size = DefaultSize,
         IEnumerable<string>? labels = null,
-        MandarinStyle? style = null)
+        MandarinStyle? style = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(root);
         ArgumentOutOfRangeException.ThrowIfLessThan(samplesPerClass, 1);
@@ -76,7 +79,7 @@ public static class MandarinGenerator
                 jobs.Add((label, k, Path.Combine(dir, $"{label}-{k.ToString(CultureInfo.InvariantCulture)}.png")));
             }
         }
-        Parallel.ForEach(jobs, job =>
+        Parallel.ForEach(jobs, new ParallelOptions { CancellationToken = cancellationToken }, job =>
         {
             var pixels = RenderSampleBytes(job.Label, job.K, seed, size, style);
             SavePng(pixels, size, size, job.Path);
@@ -140,7 +143,7 @@ public static class MandarinGenerator
         ArgumentOutOfRangeException.ThrowIfLessThan(cellSize, 8);
         if (!Directory.Exists(root))
         {
-            throw new DirectoryNotFoundException($"Data set folder '{root}' does not exist.");
+            throw new DirectoryNotFoundException($"Data set folder \"{root}\" does not exist.");
         }
 
         var rows = new List<(string Label, SortedDictionary<int, string> Files)>();
@@ -163,7 +166,7 @@ public static class MandarinGenerator
         }
         if (rows.Count == 0)
         {
-            throw new InvalidDataException($"No '<label>/<label>-<k>.png' samples found under '{root}'.");
+            throw new InvalidDataException($"No '<label>/<label>-<k>.png' samples found under \"{root}\".");
         }
 
         const int scale = 2;

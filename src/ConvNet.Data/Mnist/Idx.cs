@@ -23,13 +23,30 @@ public static class Idx
 
     /// <summary>Reads an images file as an (N, rows, cols, 1) float tensor with values 0–255.</summary>
     /// <param name="path">A <c>*-images-idx3-ubyte</c> file, raw or gzip.</param>
-    /// <exception cref="InvalidDataException">Wrong magic, bad dimensions, wrong size or truncated data.</exception>
-    public static Tensor ReadImages(string path)
+    /// <param name="options">Limits; null means <see cref="IdxReadOptions.Default"/>. The declared size is checked against
+    /// <see cref="IdxReadOptions.MaxBytes"/> at 4 bytes per pixel (float32) before anything is allocated.</param>
+    /// <exception cref="InvalidDataException">Wrong magic, bad dimensions, wrong size, truncated data, or over the memory limit.</exception>
+    /// <exception cref="IOException">The path is a directory, FIFO or device (only regular files are read).</exception>
+    public static Tensor ReadImages(string path, IdxReadOptions? options = null)
     {
-        byte[] pixels = ReadImageBytes(path, out int count, out int rows, out int cols);
-        var data = new float[pixels.Length];
-        for (int i = 0; i < pixels.Length; i++) data[i] = pixels[i];
+        options ??= IdxReadOptions.Default;
+        using var reader = IdxReader.Open(path);
+        var (count, rows, cols, payload) = ReadImagesHeader(reader, path);
+        reader.CheckMemory(payload, sizeof(float), options.MaxBytes, $"{count:N0} images of {rows}×{cols} pixels read as float32");
+        float[] data = reader.ReadPayloadAsFloats(payload, $"{count:N0} images of {rows}×{cols} pixels");
         return new Tensor(data, count, rows, cols, 1);
+    }
+
+    private static (int Count, int Rows, int Cols, long Payload) ReadImagesHeader(IdxReader reader, string path)
+    {
+        reader.ExpectMagic(ImagesMagic, "images");
+        int count = reader.ReadDimension("image count", allowZero: false);
+        int rows = reader.ReadDimension("rows", allowZero: false);
+        int cols = reader.ReadDimension("columns", allowZero: false);
+        long payload = (long)count * rows * cols;
+        if (payload > Array.MaxLength)
+            throw new InvalidDataException($"IDX file \"{path}\" declares {count:N0} images of {rows}×{cols} = {payload:N0} bytes, more than one array can hold.");
+        return (count, rows, cols, payload);
     }
 
     /// <summary>Reads an images file's raw pixels (N·rows·cols bytes, row-major) and its dimensions.</summary>
@@ -37,28 +54,32 @@ public static class Idx
     /// <param name="count">Number of images.</param>
     /// <param name="rows">Rows per image.</param>
     /// <param name="cols">Columns per image.</param>
-    /// <exception cref="InvalidDataException">Wrong magic, bad dimensions, wrong size or truncated data.</exception>
-    public static byte[] ReadImageBytes(string path, out int count, out int rows, out int cols)
+    /// <param name="options">Limits; null means <see cref="IdxReadOptions.Default"/> (1 byte per pixel counts against <see cref="IdxReadOptions.MaxBytes"/>).</param>
+    /// <exception cref="InvalidDataException">Wrong magic, bad dimensions, wrong size, truncated data, or over the memory limit.</exception>
+    /// <exception cref="IOException">The path is a directory, FIFO or device (only regular files are read).</exception>
+    public static byte[] ReadImageBytes(string path, out int count, out int rows, out int cols, IdxReadOptions? options = null)
     {
+        options ??= IdxReadOptions.Default;
         using var reader = IdxReader.Open(path);
-        reader.ExpectMagic(ImagesMagic, "images");
-        count = reader.ReadDimension("image count", allowZero: false);
-        rows = reader.ReadDimension("rows", allowZero: false);
-        cols = reader.ReadDimension("columns", allowZero: false);
-        long payload = (long)count * rows * cols;
-        if (payload > Array.MaxLength)
-            throw new InvalidDataException($"IDX file \"{path}\" declares {count:N0} images of {rows}×{cols} = {payload:N0} bytes, more than one array can hold.");
+        long payload;
+        (count, rows, cols, payload) = ReadImagesHeader(reader, path);
+        reader.CheckMemory(payload, sizeof(byte), options.MaxBytes, $"{count:N0} images of {rows}×{cols} pixels");
         return reader.ReadPayload(payload, $"{count:N0} images of {rows}×{cols} pixels");
     }
 
     /// <summary>Reads a labels file as one integer per sample.</summary>
     /// <param name="path">A <c>*-labels-idx1-ubyte</c> file, raw or gzip.</param>
-    /// <exception cref="InvalidDataException">Wrong magic, wrong size or truncated data.</exception>
-    public static int[] ReadLabels(string path)
+    /// <param name="options">Limits; null means <see cref="IdxReadOptions.Default"/> (5 bytes per label — the byte read and
+    /// the int returned — count against <see cref="IdxReadOptions.MaxBytes"/>).</param>
+    /// <exception cref="InvalidDataException">Wrong magic, wrong size, truncated data, or over the memory limit.</exception>
+    /// <exception cref="IOException">The path is a directory, FIFO or device (only regular files are read).</exception>
+    public static int[] ReadLabels(string path, IdxReadOptions? options = null)
     {
+        options ??= IdxReadOptions.Default;
         using var reader = IdxReader.Open(path);
         reader.ExpectMagic(LabelsMagic, "labels");
         int count = reader.ReadDimension("label count", allowZero: false);
+        reader.CheckMemory(count, sizeof(byte) + sizeof(int), options.MaxBytes, $"{count:N0} labels");
         byte[] bytes = reader.ReadPayload(count, $"{count:N0} labels");
         var labels = new int[count];
         for (int i = 0; i < count; i++) labels[i] = bytes[i];

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using ConvNet.IO;
 
 namespace ConvNet.Data;
 
@@ -23,9 +24,7 @@ internal sealed class IdxReader : IDisposable
     public static IdxReader Open(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"IDX file \"{path}\" does not exist (resolved: \"{Path.GetFullPath(path)}\").", path);
-        var file = File.OpenRead(path);
+        var file = SafeFile.OpenRead(path, "IDX file");   // refuses directories, FIFOs and devices
         try
         {
             int b0 = file.ReadByte(), b1 = file.ReadByte();
@@ -89,6 +88,30 @@ internal sealed class IdxReader : IDisposable
     /// <summary>Reads exactly <paramref name="length"/> bytes and checks nothing follows.</summary>
     public byte[] ReadPayload(long length, string what)
     {
+        var data = new byte[CheckPayload(length, what)];
+        ReadExactly(data, what);
+        CheckEnd(what);
+        return data;
+    }
+
+    /// <summary>Reads exactly <paramref name="length"/> bytes as floats (0–255) in chunks, without a byte copy of the payload.</summary>
+    public float[] ReadPayloadAsFloats(long length, string what)
+    {
+        var data = new float[CheckPayload(length, what)];
+        var chunk = new byte[Math.Min(data.Length, 1 << 16)];
+        for (int done = 0; done < data.Length;)
+        {
+            int n = Math.Min(chunk.Length, data.Length - done);
+            ReadExactly(chunk.AsSpan(0, n), what);
+            for (int i = 0; i < n; i++) data[done + i] = chunk[i];
+            done += n;
+        }
+        CheckEnd(what);
+        return data;
+    }
+
+    private int CheckPayload(long length, string what)
+    {
         if (!_gzip)
         {
             long expected = _position + length;
@@ -99,9 +122,13 @@ internal sealed class IdxReader : IDisposable
         {
             throw new InvalidDataException($"{Describe} declares {what} = {length:N0} bytes, more than the gzip limit of {Idx.MaxGzipPayloadBytes:N0}.");
         }
+        if (length > Array.MaxLength)
+            throw new InvalidDataException($"{Describe} declares {what} = {length:N0} bytes, more than one array can hold.");
+        return (int)length;
+    }
 
-        var data = new byte[length];
-        ReadExactly(data, what);
+    private void CheckEnd(string what)
+    {
         if (_gzip)
         {
             int extra;
@@ -110,7 +137,18 @@ internal sealed class IdxReader : IDisposable
             if (extra >= 0)
                 throw new InvalidDataException($"{Describe} has trailing data after {what} (more than {_position:N0} decompressed bytes).");
         }
-        return data;
+    }
+
+    /// <summary>
+    /// Throws before any allocation if the result would need more than <paramref name="limit"/> bytes of memory
+    /// (<paramref name="elements"/> × <paramref name="bytesPerElement"/>, so a byte payload read as float32 counts 4 bytes per value).
+    /// </summary>
+    public void CheckMemory(long elements, int bytesPerElement, long limit, string what)
+    {
+        long bytes = elements * bytesPerElement;
+        if (bytes > limit)
+            throw new InvalidDataException($"{Describe} declares {what}, which needs {bytes:N0} bytes of memory ({elements:N0} values × {bytesPerElement} bytes), " +
+                                           $"more than the limit of {limit:N0} bytes (IdxReadOptions.MaxBytes; raise it to load larger files).");
     }
 
     public void Dispose() => _stream.Dispose();

@@ -15,24 +15,26 @@ public static class Mnist
     /// <returns>The training and test sets, with class names "0"–"9" (or "0"… up to the largest label).</returns>
     /// <exception cref="FileNotFoundException">A file is missing (the message lists the names tried).</exception>
     /// <exception cref="InvalidDataException">A file is invalid, or image and label counts differ.</exception>
-    public static (Dataset Train, Dataset Test) LoadFolder(string folder)
+    /// <param name="options">Memory limits for the IDX files; null means <see cref="IdxReadOptions.Default"/>.</param>
+    public static (Dataset Train, Dataset Test) LoadFolder(string folder, IdxReadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(folder);
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException($"The MNIST folder \"{folder}\" does not exist (resolved: \"{Path.GetFullPath(folder)}\").");
-        var train = Load(Find(folder, "train", "images", 3), Find(folder, "train", "labels", 1));
-        var test = Load(Find(folder, "t10k", "images", 3), Find(folder, "t10k", "labels", 1));
+        var train = Load(Find(folder, "train", "images", 3), Find(folder, "train", "labels", 1), options);
+        var test = Load(Find(folder, "t10k", "images", 3), Find(folder, "t10k", "labels", 1), options);
         return (train, test);
     }
 
     /// <summary>Loads one images file and its labels file as a dataset.</summary>
     /// <param name="imagesPath">The images IDX file.</param>
     /// <param name="labelsPath">The labels IDX file.</param>
-    /// <exception cref="InvalidDataException">A file is invalid, or the counts differ.</exception>
-    public static Dataset Load(string imagesPath, string labelsPath)
+    /// <param name="options">Memory limits; null means <see cref="IdxReadOptions.Default"/>.</param>
+    /// <exception cref="InvalidDataException">A file is invalid, over the memory limit, or the counts differ.</exception>
+    public static Dataset Load(string imagesPath, string labelsPath, IdxReadOptions? options = null)
     {
-        var x = Idx.ReadImages(imagesPath);
-        var y = Idx.ReadLabels(labelsPath);
+        var x = Idx.ReadImages(imagesPath, options);
+        var y = Idx.ReadLabels(labelsPath, options);
         if (x.Shape[0] != y.Length)
             throw new InvalidDataException($"\"{imagesPath}\" has {x.Shape[0]:N0} images but \"{labelsPath}\" has {y.Length:N0} labels.");
         int max = y.Max();

@@ -1,3 +1,5 @@
+using ConvNet.IO;
+
 namespace ConvNet.Data;
 
 /// <summary>
@@ -24,6 +26,7 @@ public static class SplitFolders
     /// <param name="seed">Seed for CPython's <c>random.seed</c> (split-folders' default is 1337).</param>
     /// <param name="ratio">Two or three fractions summing to 1 (to 5 decimals); empty means (0.8, 0.1, 0.1).</param>
     /// <exception cref="ArgumentException">The ratios are invalid or the input is not a folder of class folders.</exception>
+    /// <exception cref="IOException">A file to copy is not a regular file (a FIFO, device or socket); nothing is copied.</exception>
     public static IReadOnlyList<ClassSplit> Ratio(string input, string output, int seed = 1337, params double[] ratio)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -105,6 +108,7 @@ public static class SplitFolders
     /// <param name="seed">Seed for CPython's <c>random.seed</c>.</param>
     /// <param name="fixedCounts">One to three non-negative counts; empty means (100, 100).</param>
     /// <exception cref="ArgumentException">The counts are invalid, a class has fewer files than their sum, or the input is not a folder of class folders.</exception>
+    /// <exception cref="IOException">A file to copy is not a regular file (a FIFO, device or socket); nothing is copied.</exception>
     public static IReadOnlyList<ClassSplit> Fixed(string input, string output, int seed = 1337, params int[] fixedCounts)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -201,6 +205,11 @@ public static class SplitFolders
 
     private static void Copy(IReadOnlyList<ClassSplit> splits, string output, bool withTest)
     {
+        // Before anything is copied: a FIFO or device would block or never end (it still counts in the split, as in Python).
+        foreach (var s in splits)
+            foreach (string file in s.Train.Concat(s.Val).Concat(withTest ? s.Test : []))
+                if (SafeFile.WhyNotRegular(file) is { } why)
+                    throw new IOException($"File \"{file}\" {why}; remove it from the class folder before splitting.");
         foreach (var s in splits)
         {
             CopyInto(s.Train, Path.Combine(output, TrainFolder, s.ClassName));

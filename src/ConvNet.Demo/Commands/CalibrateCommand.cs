@@ -43,7 +43,7 @@ internal static class CalibrateCommand
         string path = dataPath ?? MandarinCache.Ensure(ctx);
         var kind = DataSources.Detect(path);
         var data = DataSources.LoadForTraining(ctx, path, kind, (80, 80, 1), 1337, Ratios.Lecture);
-        var test = data.Test ?? throw new CliException($"'{path}' gives no test part; calibration needs train, val and test.");
+        var test = data.Test ?? throw new CliException($"\"{path}\" gives no test part; calibration needs train, val and test.");
         double nnVal = NearestNeighbour(data.Train, data.Val), nnTest = NearestNeighbour(data.Train, test);
         ctx.WriteLine(string.Create(c, $"1-NN on raw pixels: val {nnVal:F3}  test {nnTest:F3}"));
         var vals = new List<double>();

@@ -15,7 +15,7 @@ internal static class ExplainCommand
         var model = new Option<string>("--model")
         {
             Description = "A model file written by `convnet train` (or its run folder), or mandarin|lenet5|alexnet for a freshly built, untrained model.",
-            HelpName = "FILE|mandarin",
+            HelpName = "FILE|mandarin|lenet5|alexnet",
             DefaultValueFactory = _ => "mandarin",
         };
         var layer = new Option<string>("--layer")

@@ -17,10 +17,18 @@ internal static class LessonCommand
             if (r.Tokens.Count == 1 && int.TryParse(r.Tokens[0].Value, out int n) && Lessons.All.All(l => l.Number != n))
                 r.AddError($"lesson must be 1 to {Lessons.All.Count}, got {n}.");
         });
-        var cmd = new Command("lesson", "Print the worked numbers of one teaching walkthrough (docs/walkthroughs/), computed by the library.") { number };
+        var figures = new Option<string?>("--figures")
+        {
+            Description = $"Also write the lesson's figures (PNG, animated GIF) into DIR; the pages link them from {Lessons.FigureFolder}/.",
+            HelpName = "DIR",
+        };
+        var cmd = new Command("lesson", "Print the worked numbers of one teaching walkthrough (docs/walkthroughs/), computed by the library.") { number, figures };
         cmd.SetAction(pr => host.Execute(pr, ctx =>
         {
-            ctx.Out.Write(Lessons.Render(pr.GetValue(number)));
+            int n = pr.GetValue(number);
+            ctx.Out.Write(Lessons.Render(n));
+            if (pr.GetValue(figures) is { } dir)
+                foreach (var f in Lessons.Figures(n)) ctx.Err.WriteLine($"wrote {f.Save(dir)}");
             return ExitCodes.Success;
         }));
         return cmd;

@@ -40,7 +40,9 @@ internal static class MakeMandarinCommand
             if (unknown.Length > 0)
                 throw new CliException($"Unknown class label(s): {string.Join(", ", unknown)}; known: {string.Join(" ", MandarinLabels.Names)}.");
         }
-        var files = MandarinGenerator.Generate(outDir, seed, samples, size, labels is { Length: > 0 } ? labels : null);
+        OutputFolder.Check("--out", outDir);
+        var files = MandarinGenerator.Generate(outDir, seed, samples, size, labels is { Length: > 0 } ? labels : null, cancellationToken: ctx.Cancellation);
+        ctx.Cancellation.ThrowIfCancellationRequested();
         string sheet = Path.Combine(outDir, ContactSheet);
         MandarinGenerator.WriteContactSheet(outDir, sheet);
         int classes = files.Select(f => Path.GetFileName(Path.GetDirectoryName(f))).Distinct().Count();

@@ -33,7 +33,8 @@ internal static class SplitCommand
     public static int Run(CliContext ctx, string input, string output, int seed, double[] ratio)
     {
         if (!Directory.Exists(input))
-            throw new CliException(File.Exists(input) ? $"--input '{input}' is a file, not a folder of class folders." : $"--input folder '{input}' does not exist.");
+            throw new CliException(File.Exists(input) ? $"--input \"{input}\" is a file, not a folder of class folders." : $"--input folder \"{input}\" does not exist.");
+        OutputFolder.Check("--output", output);
         var splits = SplitFolders.Ratio(input, output, seed, ratio);
         int train = splits.Sum(s => s.Train.Count), val = splits.Sum(s => s.Val.Count), test = splits.Sum(s => s.Test.Count);
         ctx.WriteLine($"Split {splits.Count} classes (seed {seed}, ratio {Ratios.Format(ratio)}) into {Path.GetFullPath(output)}:");

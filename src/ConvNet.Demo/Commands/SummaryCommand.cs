@@ -10,8 +10,9 @@ internal static class SummaryCommand
         var model = new Option<string>("--model")
         {
             Description = "mandarin (the lecture's CNN, 849,977 params), lenet5 (61,706), alexnet (62,378,344), inception-module (163,696), " +
-                "residual-block (303,616), mandarin-functional (849,977), or a model file.",
-            HelpName = "mandarin|lenet5|alexnet|inception-module|residual-block|mandarin-functional|FILE",
+                "residual-block (303,616), mandarin-functional (849,977), xception (Keras' Xception, 299×299×3, 22,910,480), " +
+                "resnet18 (torchvision's ResNet-18, 224×224×3, 11,699,112), or a model file.",
+            HelpName = "mandarin|lenet5|alexnet|inception-module|residual-block|mandarin-functional|xception|resnet18|FILE",
             DefaultValueFactory = _ => "mandarin",
         };
         var cmd = new Command("summary", "Print a model's Keras-style summary: layers, output shapes and parameter counts.") { model };
@@ -34,7 +35,7 @@ internal static class SummaryCommand
         }
         else
         {
-            throw new CliException($"'{name}' is neither a known model ({string.Join(", ", ModelZoo.Names.Concat(ModelZoo.GraphNames))}) nor an existing model file.");
+            throw ModelZoo.NeitherNameNorFile(name);
         }
         ctx.Out.Write(model.Summary());
         return ExitCodes.Success;

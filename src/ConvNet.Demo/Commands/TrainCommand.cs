@@ -73,6 +73,7 @@ internal static class TrainCommand
     public static int Run(CliContext ctx, TrainSettings s)
     {
         var clock = Stopwatch.StartNew();
+        if (s.Out is not null) OutputFolder.Check("--out", s.Out);   // before any work: a bad --out must not cost a training run
         string dataPath;
         DataKind kind;
         if (s.Data is null)
@@ -84,6 +85,7 @@ internal static class TrainCommand
         {
             dataPath = s.Data;
             kind = DataSources.Detect(dataPath);
+            ctx.WriteLine($"Loading \"{dataPath}\" …");
         }
         string modelName = s.Model ?? (kind == DataKind.Mnist ? "lenet5" : "mandarin");
         string outDir = s.Out ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
@@ -91,6 +93,9 @@ internal static class TrainCommand
         // (1) Data.
         var input = ModelZoo.InputFor(modelName);
         var data = DataSources.LoadForTraining(ctx, dataPath, kind, input, s.SplitSeed, s.Ratio);
+        if (data.ClassNames.Count < 2)
+            throw new CliException($"\"{dataPath}\" has only one class ({string.Join(", ", data.ClassNames.Select(n => $"'{n}'"))}); " +
+                                   "a classifier needs at least two class folders (every prediction would be that class).");
         var sample = data.Train.X.Shape.SampleDims();
         ctx.WriteLine($"X_train {data.Train.X.Shape}, X_val {data.Val.X.Shape}" + (data.Test is null ? " (no test part)" : $", X_test {data.Test.X.Shape}"));
         if (modelName == "lenet5" && (sample[0] != 32 || sample[1] != 32))

@@ -59,11 +59,39 @@ internal static class Explainer
             o.WriteLine($"  input values are shown as this layer sees them: the output of '{prev.Name}'");
         return layer switch
         {
-            Conv2D conv => ExplainConv(o, conv, input, output, at, full),
+            Conv2D conv => ExplainConv(o, conv, input, output, at, full, model.Layers.Take(index).ToArray()),
             Dense dense => ExplainDense(o, dense, prev, input, output, at[0], full),
             Pooling2D pool => ExplainPool(o, pool, input, output, at),
             _ => throw new CliException($"Layer '{layer.Name}' ({layer.TypeName}) cannot be explained."),
         };
+    }
+
+    /// <summary>
+    /// The image window behind rows r0…r1, columns c0…c1 of a layer's input: walks back through the earlier convolution and
+    /// pooling layers (window [a, b] of an output maps to [a·s − p, b·s − p + k − 1] of its input), clipped to the image.
+    /// Null when the layer reads the image directly (its window is already in image pixels).
+    /// </summary>
+    internal static (int R0, int R1, int C0, int C1, int H, int W)? ImageWindow(IReadOnlyList<Layer> before, int r0, int r1, int c0, int c1)
+    {
+        bool moved = false;
+        for (int i = before.Count - 1; i >= 0; i--)
+        {
+            var (kh, kw, sh, sw, pad) = before[i] switch
+            {
+                Conv2D c => (c.KernelSize.Height, c.KernelSize.Width, c.Strides.Height, c.Strides.Width, c.Padding),
+                Pooling2D p => (p.PoolSize.Height, p.PoolSize.Width, p.Strides.Height, p.Strides.Width, p.Padding),
+                _ => (0, 0, 0, 0, Padding.Valid),
+            };
+            if (kh == 0) continue;
+            var s = before[i].InputShape!;
+            int pt = ConvGeometry.Axis(s[0], kh, sh, pad).PadBefore, pl = ConvGeometry.Axis(s[1], kw, sw, pad).PadBefore;
+            (r0, r1, c0, c1) = (r0 * sh - pt, r1 * sh - pt + kh - 1, c0 * sw - pl, c1 * sw - pl + kw - 1);
+            moved = true;
+        }
+        if (!moved || before.Count == 0) return null;
+        var image = before[0].InputShape!;
+        int h = image[0], w = image[1];
+        return (Math.Max(r0, 0), Math.Min(r1, h - 1), Math.Max(c0, 0), Math.Min(c1, w - 1), h, w);
     }
 
     private static string Describe(Layer layer) => layer switch
@@ -89,7 +117,7 @@ internal static class Explainer
     // Conv2D
     // ---------------------------------------------------------------------------------------------------------
 
-    private static Result ExplainConv(TextWriter o, Conv2D conv, Tensor input, Tensor output, int[] at, bool full)
+    private static Result ExplainConv(TextWriter o, Conv2D conv, Tensor input, Tensor output, int[] at, bool full, Layer[] before)
     {
         var s = conv.InputShape!;
         int h = s[0], w = s[1], c = s[2], k = conv.Filters;
@@ -108,6 +136,8 @@ internal static class Explainer
                     $"  kh 0…{kh - 1}, kw 0…{kw - 1}, ci 0…{c - 1}");
         o.WriteLine($"  receptive field: input rows {r0}…{r0 + kh - 1}, columns {c0}…{c0 + kw - 1}, all {c} input channel(s)" +
                     $"  (row = {y}·{sh} − {padTop}, column = {x}·{sw} − {padLeft})");
+        if (ImageWindow(before, r0, r0 + kh - 1, c0, c0 + kw - 1) is var (ir0, ir1, ic0, ic1, ih, iw))
+            o.WriteLine($"  in the image: rows {ir0}…{ir1}, columns {ic0}…{ic1} ({ir1 - ir0 + 1}×{ic1 - ic0 + 1} pixels of the {ih}×{iw} image)");
         int outside = 0;
         for (int i = 0; i < kh; i++)
             for (int j = 0; j < kw; j++)

@@ -40,7 +40,7 @@ internal sealed record InspectionInput(Sequential Model, string ModelText, bool 
         }
         else
         {
-            throw new CliException($"'{model}' is neither a known model ({string.Join(", ", ModelZoo.Names)}) nor an existing model file.");
+            throw ModelZoo.NeitherNameNorFile(model);
         }
 
         var shape = net.InputShape!;

@@ -1,7 +1,7 @@
 namespace ConvNet.Demo.Teaching;
 
 /// <summary>
-/// The seven walkthrough lessons (docs/walkthroughs/0N-….md). Each lesson builds tiny tensors with
+/// The walkthrough lessons (docs/walkthroughs/0N-….md). Each lesson builds tiny tensors with
 /// hand-set weights, runs them through the real ConvNet layers and prints the numbers as plain text.
 /// The output is deterministic and culture-invariant; the walkthrough pages embed it verbatim.
 /// </summary>
@@ -17,13 +17,52 @@ public static class Lessons
         (5, "Pooling"),
         (6, "Backpropagation through one convolution"),
         (7, "Classic architectures: LeNet-5 and AlexNet"),
+        (8, "The lecture's Mandarin model, layer by layer"),
+        (9, "Learning a filter from data"),
+        (10, "Backpropagation, completed"),
+        (11, "Receptive fields and stacks of 3×3 filters"),
+        (12, "Inception modules and residual connections"),
+        (13, "Error analysis: what one image is worth"),
     ];
 
     /// <summary>The title of lesson <paramref name="n"/>.</summary>
     public static string Title(int n) => All.FirstOrDefault(l => l.Number == n).Title
         ?? throw new ArgumentOutOfRangeException(nameof(n), n, $"There is no lesson {n}; lessons are numbered 1 to {All.Count}.");
 
-    /// <summary>The text of lesson <paramref name="n"/> (1–7), lines separated by '\n', ending with '\n'.</summary>
+    /// <summary>The figures of lesson <paramref name="n"/>, rendered by the same code that prints its numbers.</summary>
+    internal static IReadOnlyList<IFigureFile> Figures(int n)
+    {
+        _ = Title(n);
+        return FigureCache.GetOrAdd(n, BuildFigures);
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, IReadOnlyList<IFigureFile>> FigureCache = new();
+
+    private static IReadOnlyList<IFigureFile> BuildFigures(int n)
+    {
+        return n switch
+        {
+            1 => [.. YellowDetectorLesson.Figures()],
+            2 => [.. MultichannelLesson.Figures(), MultichannelLesson.SlidingWindow()],
+            3 => [.. PaddingStrideLesson.Figures()],
+            4 => [.. PointwiseLesson.Figures()],
+            5 => [.. PoolingLesson.Figures()],
+            6 => [.. BackpropLesson.Figures()],
+            7 => [.. ArchitecturesLesson.Figures()],
+            8 => [.. MandarinModelLesson.Figures()],
+            9 => [.. LearningFilterLesson.Figures()],
+            10 => [.. BackpropCompletedLesson.Figures()],
+            11 => [.. ReceptiveFieldLesson.Figures()],
+            12 => [.. InceptionResidualLesson.Figures()],
+            13 => [.. ErrorAnalysisLesson.Figures()],
+            _ => [],
+        };
+    }
+
+    /// <summary>Where the walkthrough pages expect the figures, relative to the repository root.</summary>
+    public const string FigureFolder = "docs/images/walkthroughs";
+
+    /// <summary>The text of lesson <paramref name="n"/> (1 to <see cref="All"/>.Count), lines separated by '\n', ending with '\n'.</summary>
     public static string Render(int n)
     {
         var page = new Page();
@@ -39,6 +78,12 @@ public static class Lessons
             case 5: PoolingLesson.Write(page); break;
             case 6: BackpropLesson.Write(page); break;
             case 7: ArchitecturesLesson.Write(page); break;
+            case 8: MandarinModelLesson.Write(page); break;
+            case 9: LearningFilterLesson.Write(page); break;
+            case 10: BackpropCompletedLesson.Write(page); break;
+            case 11: ReceptiveFieldLesson.Write(page); break;
+            case 12: InceptionResidualLesson.Write(page); break;
+            case 13: ErrorAnalysisLesson.Write(page); break;
         }
         return page.ToString();
     }

@@ -43,6 +43,94 @@ internal static class MultichannelLesson
         return w;
     }
 
+    /// <summary>
+    /// One row per channel: the 5×5 channel with the window boxed, its filter slice, the nine products and their sum;
+    /// then the library's 3×3 output with the explained pixel outlined.
+    /// </summary>
+    public static IEnumerable<Figure> Figures()
+    {
+        var conv = Lab.Conv(1, (K, K), (1, 1), Padding.Valid, (Size, Size, Channels), Kernel(), [Bias]);
+        var y = Lab.Run(conv, Image());
+        var fig = new Figure("02-multichannel", Inv.S($"Output ({OutRow},{OutCol}) = sum over R, G, B of window × slice, plus bias {Page.Num(Bias)}"));
+        int total = 0;
+        for (int ch = 0; ch < Channels; ch++)
+        {
+            var xs = new double[Size, Size];
+            for (int r = 0; r < Size; r++)
+                for (int c = 0; c < Size; c++) xs[r, c] = Pixel(r, c, ch);
+            var chan = new GridPanel { Title = Inv.S($"channel {ChannelNames[ch]}"), Cell = 28, Values = xs, Colour = v => Palette.Gray(v, 8, -2) };
+            chan.Boxes.Add((OutRow, OutCol, K, K, Palette.Window));
+            fig.Place(chan);
+            var ws = new double[K, K];
+            var prods = new double[K, K];
+            int sum = 0;
+            for (int i = 0; i < K; i++)
+                for (int j = 0; j < K; j++)
+                {
+                    ws[i, j] = Filter[ch][i][j];
+                    prods[i, j] = Pixel(OutRow + i, OutCol + j, ch) * Filter[ch][i][j];
+                    sum += (int)prods[i, j];
+                }
+            total += sum;
+            fig.Place(new GridPanel { Title = Inv.S($"slice {ChannelNames[ch]}"), Cell = 28, Values = ws, Colour = v => Palette.Signed(v, 4) });
+            fig.Place(new GridPanel { Title = Inv.S($"products, sum {sum}"), Cell = 28, Values = prods, Colour = v => Palette.Signed(v, 8) });
+            if (ch == 0)
+            {
+                int oh = conv.OutputShape![0], ow = conv.OutputShape[1];
+                var ys = new double[oh, ow];
+                for (int r = 0; r < oh; r++)
+                    for (int c = 0; c < ow; c++) ys[r, c] = y[r * ow + c];
+                var outp = new GridPanel { Title = "library output", Cell = 40, Values = ys, Colour = v => Palette.Signed(v, 16) };
+                outp.Outlines.Add((OutRow, OutCol, Palette.Window));
+                fig.Place(outp);
+            }
+            fig.NewRow();
+        }
+        yield return fig;
+    }
+
+    /// <summary>
+    /// The sliding window as an animation: one frame per output pixel, the window boxed on all three channels and the
+    /// output filled in up to that pixel (cells not yet computed are blank).
+    /// </summary>
+    public static Animation SlidingWindow()
+    {
+        var conv = Lab.Conv(1, (K, K), (1, 1), Padding.Valid, (Size, Size, Channels), Kernel(), [Bias]);
+        var y = Lab.Run(conv, Image());
+        int oh = conv.OutputShape![0], ow = conv.OutputShape[1];
+        var frames = new List<Figure>();
+        for (int i = 0; i < oh; i++)
+            for (int j = 0; j < ow; j++)
+            {
+                var f = new Figure("02-sliding-window-frame", Inv.S($"y[{i},{j}] = sum of 27 products + bias {Page.Num(Bias)} = {Page.Num(y[i * ow + j])}"));
+                for (int ch = 0; ch < Channels; ch++)
+                {
+                    var xs = new double[Size, Size];
+                    for (int r = 0; r < Size; r++)
+                        for (int c = 0; c < Size; c++) xs[r, c] = Pixel(r, c, ch);
+                    var chan = new GridPanel { Title = Inv.S($"channel {ChannelNames[ch]}"), Cell = 28, Values = xs, Colour = v => Palette.Gray(v, 8, -2) };
+                    chan.Boxes.Add((i, j, K, K, Palette.Window));
+                    f.Place(chan);
+                }
+                int done = i * ow + j;
+                var ys = new double[oh, ow];
+                for (int r = 0; r < oh; r++)
+                    for (int c = 0; c < ow; c++) ys[r, c] = y[r * ow + c];
+                var output = new GridPanel
+                {
+                    Title = "output",
+                    Cell = 40,
+                    Values = ys,
+                    Fill = (r, c) => r * ow + c <= done ? Palette.Signed(ys[r, c], 16) : Palette.Padding,
+                    Label = (r, c) => r * ow + c <= done ? Page.Num((float)ys[r, c]) : "",
+                };
+                output.Outlines.Add((i, j, Palette.Window));
+                f.Place(output);
+                frames.Add(f);
+            }
+        return new Animation("02-sliding-window", frames, 90);
+    }
+
     public static void Write(Page p)
     {
         var conv = Lab.Conv(1, (K, K), (1, 1), Padding.Valid, (Size, Size, Channels), Kernel(), [Bias]);

@@ -6,8 +6,14 @@ internal static class PaddingStrideLesson
     /// <summary>(input, kernel, stride) rows of the size table.</summary>
     public static readonly (int In, int K, int S)[] Cases =
     [
-        (5, 3, 1), (4, 3, 1), (6, 3, 2), (7, 3, 2), (10, 3, 3), (6, 3, 3), (8, 5, 3), (227, 11, 4),
+        (5, 1, 1), (5, 3, 1), (4, 3, 1), (4, 2, 1), (6, 3, 2), (7, 3, 2), (10, 3, 3), (6, 3, 3), (8, 5, 3), (227, 11, 4),
     ];
+
+    /// <summary>d2l.ai's output size with the total padding p_total: floor((n - k + p_total + s) / s).</summary>
+    public static int D2lOut(int i, int k, int s, int padTotal) => (i - k + padTotal + s) / s;
+
+    /// <summary>Dumoulin &amp; Visin's relationship 6 with p zeros on each side: floor((i + 2p - k) / s) + 1.</summary>
+    public static int Relationship6(int i, int k, int s, int p) => (i + 2 * p - k) / s + 1;
 
     public static int ValidOut(int i, int k, int s) => (i - k) / s + 1;
     public static int SameOut(int i, int s) => (i + s - 1) / s;
@@ -23,6 +29,87 @@ internal static class PaddingStrideLesson
         var dy = new Tensor(Enumerable.Repeat(1f, o[0] * o[1]).ToArray(), 1, o[0], o[1], 1);
         return conv.Backward(dy).ToArray();
     }
+
+    /// <summary>The relationship-6 example (i 5, k 3, s 2, p 1) drawn in the figures.</summary>
+    public const int Rel6In = 5, Rel6Out = 3;
+
+    /// <summary>Conv2D(1, 3, strides=2, same) with weights 1 on the 5×5 input 1..25: the 3×3 window sums.</summary>
+    public static float[] Relationship6Output()
+    {
+        var conv = Lab.Conv(1, (3, 3), (2, 2), Padding.Same, (Rel6In, Rel6In, 1), Enumerable.Repeat(1f, 9).ToArray(), [0]);
+        return Lab.Run(conv, Enumerable.Range(1, Rel6In * Rel6In).Select(v => (float)v).ToArray());
+    }
+
+    /// <summary>One frame per output pixel: the padded input with the window outlined, and the output with that pixel outlined.</summary>
+    public static IReadOnlyList<Figure> Relationship6Frames()
+    {
+        var y = Relationship6Output();
+        var frames = new List<Figure>();
+        for (int i = 0; i < Rel6Out; i++)
+            for (int j = 0; j < Rel6Out; j++)
+            {
+                var f = new Figure("03-padding-strides-frame", "i 5, k 3, s 2, p 1: o = 3");
+                AddRelationship6Pair(f, y, i, j);
+                frames.Add(f);
+            }
+        return frames;
+    }
+
+    private static void AddRelationship6Pair(Figure f, float[] y, int i, int j)
+    {
+        int n = Rel6In + 2;
+        var padded = new double[n, n];
+        for (int r = 0; r < Rel6In; r++)
+            for (int c = 0; c < Rel6In; c++) padded[r + 1, c + 1] = r * Rel6In + c + 1;
+        var input = new GridPanel
+        {
+            Title = Inv.S($"window ({i},{j})"),
+            Cell = 24,
+            Values = padded,
+            Fill = (r, c) => r == 0 || c == 0 || r == n - 1 || c == n - 1 ? Palette.Padding : Palette.White,
+        };
+        input.Boxes.Add((2 * i, 2 * j, 3, 3, Palette.Window));
+        f.Place(input);
+        var outVals = new double[Rel6Out, Rel6Out];
+        for (int r = 0; r < Rel6Out; r++)
+            for (int c = 0; c < Rel6Out; c++) outVals[r, c] = y[r * Rel6Out + c];
+        var output = new GridPanel { Title = "output", Cell = 32, Values = outVals, Colour = v => Palette.Heat(v, 9 * Rel6In * Rel6In) };
+        output.Outlines.Add((i, j, Palette.Window));
+        f.Place(output);
+    }
+
+    /// <summary>The figures: the relationship-6 frames (PNG grid and animated GIF) and the window coverage heat maps.</summary>
+    public static IEnumerable<IFigureFile> Figures()
+    {
+        var y = Relationship6Output();
+        var grid = new Figure("03-padding-strides", "Same padding, stride 2: i 5, k 3, s 2, p 1 (gray = zero padding)");
+        for (int i = 0; i < Rel6Out; i++)
+        {
+            for (int j = 0; j < Rel6Out; j++) AddRelationship6Pair(grid, y, i, j);
+            grid.NewRow();
+        }
+        yield return grid;
+        yield return new Animation("03-padding-strides", Relationship6Frames(), 80);
+
+        var cov = new Figure("03-coverage", "How many windows read each input pixel (k 3, valid)");
+        foreach (var (title, h, w, s) in CoverageCases)
+        {
+            var counts = Coverage(h, w, (3, 3), s, Padding.Valid);
+            var v = new double[h, w];
+            for (int r = 0; r < h; r++)
+                for (int c = 0; c < w; c++) v[r, c] = counts[r * w + c];
+            cov.Place(new GridPanel { Title = title, Cell = 28, Values = v, Colour = x => Palette.Heat(x, 9) });
+        }
+        yield return cov;
+    }
+
+    /// <summary>The coverage maps of the lesson: title, input height and width, strides.</summary>
+    public static readonly (string Title, int H, int W, (int H, int W) S)[] CoverageCases =
+    [
+        ("7×10, strides (2, 3)", 7, 10, (2, 3)),
+        ("6×6, stride 3", 6, 6, (3, 3)),
+        ("6×6, stride 1", 6, 6, (1, 1)),
+    ];
 
     public static void Write(Page p)
     {
@@ -45,6 +132,9 @@ internal static class PaddingStrideLesson
             p.Line($"    {i,3} {k,3} {s,3} | {valid,24} | {sameText,15} {pt,9} {pt / 2,7} {pt - pt / 2,6} | {lv[0],6} / {ls[0]}");
         }
         p.Line();
+        p.Line($"Valid loses k - 1 pixels per axis at stride 1, so a 1×1 kernel keeps the size ({5} → {ValidOut(5, 1, 1)}); every");
+        p.Line("larger kernel shrinks the image.");
+        p.Line();
         p.Line("The same sizes in the notation of Dumoulin & Visin, \"A guide to convolution arithmetic for");
         p.Line("deep learning\" (2016): i input, k kernel, s stride, p zeros on each side:");
         p.Line();
@@ -60,9 +150,29 @@ internal static class PaddingStrideLesson
         foreach (var (when, formula, example) in relations)
             p.Line($"    Relationship {when,-38} {formula,-30} {example}");
         p.Line();
-        p.Line("Keras \"valid\" is p = 0. Keras \"same\" is relationship 3 when padTotal is even; when it is odd");
-        p.Line($"TensorFlow puts the extra zero after (bottom/right), e.g. in=6, k=3, s=2: padTotal = {SamePadTotal(6, 3, 2)}, before 0, after 1,");
-        p.Line($"o = floor((6 + 0 + 1 - 3)/2) + 1 = {(6 + 0 + 1 - 3) / 2 + 1} = ceil(6/2).");
+        p.Line("These are the first six of the guide's 15 relationships (7 is pooling, 8-14 transposed");
+        p.Line("convolution, 15 dilated convolution).");
+        p.Line();
+        p.Line("Keras \"valid\" is relationship 5 (p = 0). Keras \"same\" with an even padTotal is relationship 6");
+        p.Line("with p = padTotal/2; it is relationship 3 (o = i) only when s = 1 and k is odd:");
+        p.Line($"    in=7, k=3, s=2: padTotal = {SamePadTotal(7, 3, 2)}, p = 1, o = floor((7 + 2 - 3)/2) + 1 = {Relationship6(7, 3, 2, 1)} = ceil(7/2), not i = 7");
+        p.Line("With an odd padTotal TensorFlow puts the extra zero after (bottom/right). At s > 1 a symmetric");
+        p.Line("p = ceil(padTotal/2) gives the same size; what differs is where the windows sit:");
+        p.Line($"    in=6, k=3, s=2: padTotal = {SamePadTotal(6, 3, 2)} (before 0, after 1); p = 1: o = floor((6 + 2 - 3)/2) + 1 = {Relationship6(6, 3, 2, 1)} = ceil(6/2)");
+        p.Line($"    first input row of each window: TensorFlow {string.Join(", ", Enumerable.Range(0, SameOut(6, 2)).Select(j => j * 2 - SamePadTotal(6, 3, 2) / 2))}; symmetric p = 1: {string.Join(", ", Enumerable.Range(0, Relationship6(6, 3, 2, 1)).Select(j => j * 2 - 1))}");
+        p.Line("At s = 1 an odd padTotal needs an even k, and then no symmetric p gives the size:");
+        p.Line($"    in=4, k=2, s=1: padTotal = {SamePadTotal(4, 2, 1)}; p = 0 gives {Relationship6(4, 2, 1, 0)}, p = 1 gives {Relationship6(4, 2, 1, 1)}, Same gives {SameOut(4, 1)}");
+        p.Line("d2l.ai's formula with the total padding p_total = padTotal fits every case:");
+        p.Line();
+        p.Line("    o = floor((in - k + p_total + s) / s)");
+        p.Line();
+        p.Line("     in   k   s  padTotal | d2l floor((in-k+pt+s)/s) | rel. 6, p = ceil(pt/2) | Same ceil(in/s)");
+        foreach (var (i, k, s) in Cases)
+        {
+            int pt = SamePadTotal(i, k, s);
+            string d2l = Inv.S($"floor({i - k + pt + s}/{s}) = {D2lOut(i, k, s, pt)}");
+            p.Line($"    {i,3} {k,3} {s,3} {pt,9} | {d2l,24} | {Relationship6(i, k, s, (pt + 1) / 2),22} | {SameOut(i, s),14}");
+        }
         p.Line();
 
         // Zero padding drawn.
@@ -103,6 +213,14 @@ internal static class PaddingStrideLesson
         p.Line($"    valid: rows floor((7-3)/2)+1 = {ValidOut(7, 3, 2)}, columns floor((10-3)/3)+1 = {ValidOut(10, 3, 3)}  library output {Page.Shape(strided.OutputShape!)}");
         p.Line($"    same:  rows ceil(7/2) = {SameOut(7, 2)}, columns ceil(10/3) = {SameOut(10, 3)}              library output {Page.Shape(stridedSame.OutputShape!)}");
         p.Line();
+        var rel6 = Relationship6Output();
+        p.Line($"Relationship 6 run by the library: Conv2D(1, 3, strides=2, same) on the {Rel6In}×{Rel6In} input 1 … {Rel6In * Rel6In},");
+        p.Line($"all nine weights 1. padTotal = {SamePadTotal(Rel6In, 3, 2)}, so p = 1 zero per side; output (None, {Rel6Out}, {Rel6Out}, 1), window (i, j)");
+        p.Line("covers input rows 2i - 1 … 2i + 1 and columns 2j - 1 … 2j + 1 (row and column -1 are zeros):");
+        p.Line();
+        p.Grid(Rel6Out, Rel6Out, (r, c) => Page.Num(rel6[r * Rel6Out + c]));
+        p.Line();
+
         var cov = Coverage(7, 10, (3, 3), (2, 3), Padding.Valid);
         p.Line("How many valid windows cover each input pixel (from the library's backward pass):");
         p.Line();

@@ -16,6 +16,42 @@ internal static class PointwiseLesson
     public static readonly int[][] FilterWeights = [[1, 1, -1], [1, 2, 1]];
     public static readonly float[] Biases = [0, 10];
 
+    /// <summary>The library's output of the small example: (2, 2, 2).</summary>
+    public static float[] SmallOutput()
+    {
+        var x = new float[2 * 2 * 3];
+        for (int r = 0; r < 2; r++)
+            for (int c = 0; c < 2; c++)
+                for (int ch = 0; ch < 3; ch++) x[Lab.At(2, 3, r, c, ch)] = Pixels[r][c][ch];
+        var w = new float[3 * 2];
+        for (int k = 0; k < 2; k++)
+            for (int ch = 0; ch < 3; ch++) w[Lab.Kw(1, 3, 2, 0, 0, ch, k)] = FilterWeights[k][ch];
+        return Lab.Run(Lab.Conv(2, (1, 1), (1, 1), Padding.Valid, (2, 2, 3), w, Biases), x);
+    }
+
+    /// <summary>The three input channels of the small example beside the two output channels.</summary>
+    public static IEnumerable<Figure> Figures()
+    {
+        var y = SmallOutput();
+        var fig = new Figure("04-pointwise", "1×1 convolution: 3 channels in, 2 channels out, pixel by pixel");
+        for (int ch = 0; ch < 3; ch++)
+        {
+            var v = new double[2, 2];
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 2; c++) v[r, c] = Pixels[r][c][ch];
+            fig.Place(new GridPanel { Title = Inv.S($"in c{ch}"), Cell = 48, Values = v, Colour = x => Palette.Heat(x, 5) });
+        }
+        for (int k = 0; k < 2; k++)
+        {
+            var v = new double[2, 2];
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 2; c++) v[r, c] = y[Lab.At(2, 2, r, c, k)];
+            var fw = FilterWeights[k];
+            fig.Place(new GridPanel { Title = Inv.S($"out {k} = {Page.Factor(fw[0])}·c0 + {Page.Factor(fw[1])}·c1 + {Page.Factor(fw[2])}·c2 + {Page.Num(Biases[k])}"), Cell = 48, Values = v, Colour = x => Palette.Signed(x, 25) });
+        }
+        yield return fig;
+    }
+
     public static void Write(Page p)
     {
         var model = new Sequential(new Input(8, 8, InChannels), new Conv2D(Filters, 1)) { Name = "pointwise" };

@@ -39,8 +39,12 @@ public sealed class Concatenate : Merge
             for (int d = 0; d < rank; d++)
                 if (d != axis && s[d] != inputShapes[0][d])
                     throw ShapesError(inputShapes, $"all dimensions except the concatenation axis {Axis} must match (axis {d + 1} differs)");
-            output[axis] = checked(output[axis] + s[axis]);
+            long sum = (long)output[axis] + s[axis];
+            if (sum > int.MaxValue)
+                throw ShapesError(inputShapes, $"the concatenation axis {Axis} would have {sum:N0} entries, more than an int holds");
+            output[axis] = (int)sum;
         }
+        ShapeChecks.RequireFits(this, output, "output", inputShapes[0]);
         return output;
     }
 
