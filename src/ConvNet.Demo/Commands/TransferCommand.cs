@@ -748,8 +748,11 @@ internal static class TransferPlots
         int k = names.Count;
         var m = new double[k, k];
         for (int i = 0; i < truth.Length; i++) m[truth[i], predicted[i]]++;
+        var rows = new double[k, k];   // a heatmap draws its first row at the top; row r of the plot (y = r) is rows[k − 1 − r]
+        for (int r = 0; r < k; r++)
+            for (int c = 0; c < k; c++) rows[k - 1 - r, c] = m[r, c];
         var plot = new Plot();
-        var hm = plot.Add.Heatmap(m);
+        var hm = plot.Add.Heatmap(rows);
         hm.Colormap = new ScottPlot.Colormaps.Viridis();
         for (int r = 0; r < k; r++)
             for (int c = 0; c < k; c++)
@@ -761,11 +764,11 @@ internal static class TransferPlots
                     label.LabelFontSize = 11;
                 }
         double[] ticks = Enumerable.Range(0, k).Select(i => (double)i).ToArray();
-        plot.Axes.Bottom.SetTicks(ticks, [.. names]);
-        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
-        plot.Axes.Left.SetTicks(ticks, [.. names]);
+        // Columns by number (the rows' labels give each number's class): long names do not fit under the columns.
+        plot.Axes.Bottom.SetTicks(ticks, [.. ticks.Select(t => t.ToString(CultureInfo.InvariantCulture))]);
+        plot.Axes.Left.SetTicks(ticks, [.. names.Select((n, i) => $"{n} ({i})")]);
+        plot.XLabel("predicted class (number)");
         plot.Title($"Test confusion ({phase}): rows true, columns predicted");
-        plot.SavePng(path, 60 + 50 * k + 150, 60 + 50 * k + 150);
+        plot.SavePng(path, Math.Max(560, 60 + 50 * k + 150), 60 + 50 * k + 150);
     }
 }
