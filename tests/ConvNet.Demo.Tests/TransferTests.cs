@@ -186,6 +186,16 @@ public class TransferTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void An_output_path_that_is_a_file_is_refused_before_any_work()
+    {
+        using var tmp = new TempDir();
+        File.WriteAllText(tmp["out"], "x");
+        var r = CliRunner.Run("transfer", "--out", tmp["out"]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("is a file", r.Err);
+    }
+
+    [Fact]
     public void A_missing_ResNet18_names_the_package_to_restore()
     {
         var e = Assert.Throws<CliException>(() => TransferBase.Load("/nonexistent/ResNet18Onnx/ResNet18.onnx", isDefault: true, size: 64));

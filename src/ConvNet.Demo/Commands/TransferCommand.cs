@@ -88,6 +88,7 @@ internal static class TransferCommand
         string dataPath = s.Data ?? FindEmojiObjects();
         string basePath = s.Base ?? DefaultResNetPath();
         string outDir = s.Out ?? Path.Combine("runs", "transfer-" + DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        if (File.Exists(outDir)) throw new CliException($"The output folder \"{outDir}\" is a file; pass --out DIR.");
         var resnet = TransferBase.Load(basePath, s.Base is null, s.InputSize);   // fail fast, before any image is read
         if (s.Threads is int threads) resnet.Threads = threads;
 
