@@ -45,8 +45,10 @@ public static class Cli
         root.Subcommands.Add(LessonCommand.Create(host));
         root.Subcommands.Add(ExplainCommand.Create(host));
         root.Subcommands.Add(FeaturesCommand.Create(host));
+        root.Subcommands.Add(TransferCommand.Create(host));
         root.Subcommands.Add(AugmentCommand.Create(host));
         root.Subcommands.Add(TuneCommand.Create(host));
+        root.Subcommands.Add(ExportCommand.Create(host));
         var rootTrain = new TrainOptions();
         rootTrain.AddTo(root);
         root.SetAction(pr => host.Execute(pr, ctx => TrainCommand.Run(ctx, rootTrain.Read(pr))));
