@@ -36,4 +36,25 @@ public sealed class ExportCommandTests
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("--layout", r.Err);
     }
+
+    [Fact]
+    public void TheImageNetResNet18HasASummaryAndAFeatureVector()
+    {
+        var r = CliRunner.Run("summary", "--model", "resnet18-imagenet");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("Total params: 15,908,800", r.Out);
+        Assert.Contains("(None, 1, 1, 512)", r.Out);
+        var image = Directory.GetFiles(Path.Combine(RepoRoot(), "data", "emoji-objects", "test", "animal-bird"), "*.png").Order(StringComparer.Ordinal).First();
+        r = CliRunner.Run("features", "--model", "resnet18-imagenet", "--image", image);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("512 values, L2 norm ", r.Out);
+        Assert.Equal(10, r.Out.Split('\n').Count(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\s+\d+: \d+\.\d{4}$")));
+    }
+
+    private static string RepoRoot()
+    {
+        var d = new DirectoryInfo(AppContext.BaseDirectory);
+        while (d is not null && !File.Exists(Path.Combine(d.FullName, "ConvNet.sln"))) d = d.Parent;
+        return d?.FullName ?? throw new InvalidOperationException("repository root not found");
+    }
 }

@@ -20,8 +20,9 @@ internal static class FeaturesCommand
     {
         var model = new Option<string>("--model")
         {
-            Description = "A model file written by `convnet train` (or its run folder), or mandarin|lenet5|alexnet for a freshly built, untrained model.",
-            HelpName = "FILE|mandarin",
+            Description = "A model file written by `convnet train` (or its run folder), mandarin|lenet5|alexnet for a freshly built, untrained model, " +
+                "or resnet18-imagenet: the ImageNet ResNet-18 from NuGet, whose 512-d feature vector is printed (norm and top activations; --out not needed).",
+            HelpName = "FILE|mandarin|resnet18-imagenet",
             DefaultValueFactory = _ => "mandarin",
         };
         var image = new Option<string?>("--image")
@@ -33,18 +34,44 @@ internal static class FeaturesCommand
         {
             Description = "Output folder for the PNGs and index.md (created if missing; files of the same names are overwritten).",
             HelpName = "DIR",
-            Required = true,
         };
         var seed = OptionFactory.Seed("--seed", "Weight seed when --model names an architecture (ignored for model files).");
         var cmd = new Command("features", "Draw each Conv2D layer's filters and its feature maps for one image as PNG grids, with an index.md.")
         {
             model, image, output, seed,
         };
-        cmd.SetAction(pr => host.Execute(pr, ctx => Run(ctx, pr.GetValue(model)!, pr.GetValue(image), pr.GetValue(output)!, pr.GetValue(seed))));
+        cmd.SetAction(pr => host.Execute(pr, ctx => pr.GetValue(model) == "resnet18-imagenet"
+            ? ImageNetFeatures(ctx, pr.GetValue(image))
+            : Run(ctx, pr.GetValue(model)!, pr.GetValue(image),
+                pr.GetValue(output) ?? throw new CliException("--out DIR is required (where the PNG grids go).", ExitCodes.Usage), pr.GetValue(seed))));
         return cmd;
     }
 
     private sealed record Written(string File, string What);
+
+    /// <summary>The ImageNet ResNet-18's 512 features of one image (RGB 224×224, BGR minus the mean image): norm and the top 10.</summary>
+    public static int ImageNetFeatures(CliContext ctx, string? image)
+    {
+        if (image is null) throw new CliException("--image FILE is required with --model resnet18-imagenet.", ExitCodes.Usage);
+        Model model;
+        Onnx.MeanImagePreprocessing prep;
+        try
+        {
+            model = Onnx.PretrainedModels.ResNet18ImageNet();
+            prep = Onnx.PretrainedModels.ResNet18ImageNetPreprocessing();
+        }
+        catch (FileNotFoundException e) { throw new CliException(e.Message); }
+        var pixels = ConvNet.Data.ImageDatasets.LoadImage(image, new ConvNet.Data.ImageLoadOptions { ImageSize = (224, 224), ColorMode = ConvNet.Data.ColorMode.Rgb });
+        var x = pixels.Reshape(1, 224, 224, 3);
+        var f = model.Predict(prep.Apply(x)).ToArray();
+        double norm = Math.Sqrt(f.Sum(v => (double)v * v));
+        ctx.Out.WriteLine($"ImageNet ResNet-18 features of \"{image}\" (224×224 RGB, BGR minus the mean image): {f.Length} values, L2 norm {norm:F4}, " +
+                          $"{f.Count(v => v > 0)} positive, mean {f.Average():F4}");
+        ctx.Out.WriteLine("top activations (feature index: value):");
+        foreach (var (v, i) in f.Select((v, i) => (v, i)).OrderByDescending(p => p.v).ThenBy(p => p.i).Take(10))
+            ctx.Out.WriteLine($"  {i,3}: {v:F4}");
+        return ExitCodes.Success;
+    }
 
     public static int Run(CliContext ctx, string modelName, string? image, string outDir, int seed)
     {
