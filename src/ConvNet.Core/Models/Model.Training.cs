@@ -141,34 +141,32 @@ public partial class Model
     /// </summary>
     public double TrainOnBatch(Tensor x, int[] y)
     {
-        using var exclusive = Exclusive();
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
-        if (_optimizer is null || _loss is null) throw new InvalidOperationException($"Model '{Name}' must be compiled before TrainOnBatch.");
-        EnsureBuilt(x);
-        CheckBatch(x);
         if (y.Length != x.Shape[0]) throw new ArgumentException($"TrainOnBatch: {x.Shape[0]} samples in x {x.Shape} but {y.Length} labels.", nameof(y));
-        var targets = TargetBatch.FromLabels(y);
-        CheckBatchTargets(targets);
-        foreach (var m in _metrics) m.Reset();
-        return TrainStep(x, targets, -1, 0) / y.Length;
+        return TrainOnBatchCore(x, TargetBatch.FromLabels(y));
     }
 
     /// <summary>One optimisation step on one batch with float targets (N, outputs); see <see cref="TrainOnBatch(Tensor, int[])"/>.</summary>
     public double TrainOnBatch(Tensor x, Tensor y)
     {
-        using var exclusive = Exclusive();
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
+        int n = x.Shape[0];
+        if (y.Shape.Rank == 0 || y.Shape[0] != n) throw new ArgumentException($"TrainOnBatch: {n} samples in x {x.Shape} but targets of shape {y.Shape}.", nameof(y));
+        return TrainOnBatchCore(x, TargetBatch.FromValues(y.Span, n == 0 ? 1 : y.Length / n));
+    }
+
+    // The shared part of both TrainOnBatch overloads: checks, then one step; returns the batch's mean loss.
+    private double TrainOnBatchCore(Tensor x, TargetBatch targets)
+    {
+        using var exclusive = Exclusive();
         if (_optimizer is null || _loss is null) throw new InvalidOperationException($"Model '{Name}' must be compiled before TrainOnBatch.");
         EnsureBuilt(x);
         CheckBatch(x);
-        int n = x.Shape[0];
-        if (y.Shape.Rank == 0 || y.Shape[0] != n) throw new ArgumentException($"TrainOnBatch: {n} samples in x {x.Shape} but targets of shape {y.Shape}.", nameof(y));
-        var targets = TargetBatch.FromValues(y.Span, n == 0 ? 1 : y.Length / n);
         CheckBatchTargets(targets);
         foreach (var m in _metrics) m.Reset();
-        return TrainStep(x, targets, -1, 0) / n;
+        return TrainStep(x, targets, -1, 0) / x.Shape[0];
     }
 
     // The whole batch's targets against the loss and metrics, before any work (no allocation when they are fine).
