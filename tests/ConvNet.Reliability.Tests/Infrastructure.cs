@@ -117,6 +117,10 @@ internal static class Make
 /// <summary>The CLI, in-process (fast; for messages and exit codes) or as the built convnet.dll in a child process.</summary>
 internal static class Convnet
 {
+    /// <summary>How long a case may take before it counts as a hang. Not a speed requirement: on this shared machine timings
+    /// swing by 2× and more, so tests assert "it ended", and the measured times go to the log and the closing notes.</summary>
+    public static readonly TimeSpan HangLimit = TimeSpan.FromSeconds(15);
+
     public sealed record Result(int ExitCode, string Out, string Err, TimeSpan Elapsed, long PeakRssKb = 0)
     {
         public override string ToString() => $"exit {ExitCode} after {Elapsed.TotalMilliseconds:0} ms\n--- stdout\n{Out}\n--- stderr\n{Err}";
