@@ -40,69 +40,32 @@ internal static class ImageDecoder
     /// </summary>
     public static float[] Decode(byte[] bytes, ColorMode mode, long maxPixels, out int height, out int width)
     {
-        IImageInfo? info;
-        IImageFormat? format;
+        var format = Inspect(bytes, maxPixels, out _, out _);
+        using var image = Load(bytes, format);
+        height = image.Height;
+        width = image.Width;
+        bool png = format is PngFormat;
+        int channels = mode switch { ColorMode.Grayscale => 1, ColorMode.Rgb => 3, _ => 4 };
+        var result = new float[height * width * channels];
+        int rowLength = width * channels;
+        image.ProcessPixelRows(accessor =>
+        {
+            for (int y = 0; y < accessor.Height; y++)
+                ConvertRow(accessor.GetRowSpan(y), result.AsSpan(y * rowLength, rowLength), mode, png, channels);
+        });
+        return result;
+    }
+
+    // Decodes the whole image (after Inspect has checked its header and structure).
+    private static Image<Rgba32> Load(byte[] bytes, IImageFormat format)
+    {
         try
         {
-            info = Image.Identify(Config, bytes, out format);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            throw new InvalidDataException($"unreadable image header ({e.Message})", e);
-        }
-        if (info is null || format is null)
-            throw new InvalidDataException($"not a PNG, JPEG, BMP or GIF image (first bytes: {Hex(bytes)})");
-        long pixels = (long)info.Width * info.Height;
-        if (info.Width <= 0 || info.Height <= 0)
-            throw new InvalidDataException($"the {format.Name} header declares an empty image ({info.Width}×{info.Height})");
-        if (pixels > maxPixels)
-            throw new InvalidDataException($"the {format.Name} header declares {info.Width}×{info.Height} = {pixels:N0} pixels, more than the limit of {maxPixels:N0} (ImageLoadOptions.MaxPixels)");
-
-        if (ImageIntegrity.FindTruncation(bytes, format) is { } truncation)
-            throw new InvalidDataException(truncation);
-
-        Image<Rgba32> image;
-        try
-        {
-            image = Image.Load<Rgba32>(Config, bytes);
+            return Image.Load<Rgba32>(Config, bytes);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new InvalidDataException($"undecodable or truncated {format.Name} data ({e.Message})", e);
-        }
-        using (image)
-        {
-            height = image.Height;
-            width = image.Width;
-            bool png = format is PngFormat;
-            int channels = mode switch { ColorMode.Grayscale => 1, ColorMode.Rgb => 3, _ => 4 };
-            var result = new float[height * width * channels];
-            int w = width;
-            image.ProcessPixelRows(accessor =>
-            {
-                for (int y = 0; y < accessor.Height; y++)
-                {
-                    var row = accessor.GetRowSpan(y);
-                    int o = y * w * channels;
-                    for (int x = 0; x < row.Length; x++, o += channels)
-                    {
-                        var p = row[x];
-                        switch (mode)
-                        {
-                            case ColorMode.Grayscale:
-                                result[o] = png ? Grayscale.LibPng(p.R, p.G, p.B) : Grayscale.LibJpeg(p.R, p.G, p.B);
-                                break;
-                            case ColorMode.Rgb:
-                                result[o] = p.R; result[o + 1] = p.G; result[o + 2] = p.B;
-                                break;
-                            default:
-                                result[o] = p.R; result[o + 1] = p.G; result[o + 2] = p.B; result[o + 3] = p.A;
-                                break;
-                        }
-                    }
-                }
-            });
-            return result;
         }
     }
 
@@ -116,16 +79,7 @@ internal static class ImageDecoder
     {
         var format = Inspect(bytes, maxPixels, out int infoWidth, out int infoHeight);
         using var lease = budget.Acquire(4L * infoWidth * infoHeight);
-        Image<Rgba32> image;
-        try
-        {
-            image = Image.Load<Rgba32>(Config, bytes);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            throw new InvalidDataException($"undecodable or truncated {format.Name} data ({e.Message})", e);
-        }
-        using (image)
+        using (var image = Load(bytes, format))
         {
             bool png = format is PngFormat;
             int channels = mode switch { ColorMode.Grayscale => 1, ColorMode.Rgb => 3, _ => 4 };
