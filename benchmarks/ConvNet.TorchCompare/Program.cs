@@ -8,6 +8,7 @@
 //   --repeat R   run the whole suite R times in-process; reported values are medians over the runs (default 1)
 //   --threads L  comma-separated intra-op thread counts to measure (default 2,1)
 //   --out FILE   also write the JSON document to FILE
+//   --lenet5     instead of the suite: LeNet-5 MNIST-sized epochs (see LeNet5Epoch.cs), R per thread count
 //
 // On Debian 12 this must run through shared/tools/newer-libc.sh (see run.sh and README.md).
 
@@ -90,6 +91,7 @@ internal static class Program
     {
         int repeat = 1;
         string? outFile = null;
+        bool lenet5 = false;
         int[] threadCounts = [2, 1];
         for (int i = 0; i < args.Length; i++)
         {
@@ -99,11 +101,12 @@ internal static class Program
                 case "--seconds": seconds = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--repeat": repeat = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--out": outFile = args[++i]; break;
+                case "--lenet5": lenet5 = true; break;
                 case "--threads":
                     threadCounts = args[++i].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
                     break;
                 case "-h" or "--help":
-                    Console.WriteLine("ConvNet.TorchCompare [--json] [--seconds S] [--repeat R] [--threads 2,1] [--out FILE]");
+                    Console.WriteLine("ConvNet.TorchCompare [--json] [--seconds S] [--repeat R] [--threads 2,1] [--out FILE] [--lenet5]");
                     return 0;
                 default:
                     Console.Error.WriteLine($"unknown argument: {args[i]}");
@@ -116,6 +119,7 @@ internal static class Program
         torch.manual_seed(1234);
         nnpackDisabled = LibtorchContext.TryDisableNnpack();
         loadAvgStart = LoadAvg();
+        if (lenet5) return RunLeNet5(threadCounts, repeat, outFile);
 
         var runs = new List<List<KeyValuePair<string, double>>>();
         for (int r = 0; r < repeat; r++)
@@ -148,6 +152,60 @@ internal static class Program
             Log($"wrote {outFile}");
         }
 
+        return 0;
+    }
+
+    // --lenet5: R alternating epochs per thread count; JSON with every epoch's seconds and the medians.
+    private static int RunLeNet5(int[] threadCounts, int repeat, string? outFile)
+    {
+        var epochs = threadCounts.ToDictionary(t => t, _ => new List<(double Train, double Val)>());
+        for (int r = 0; r < repeat; r++)
+            foreach (int t in threadCounts)
+            {
+                torch.set_num_threads(t);
+                var e = LeNet5Epoch.Run();
+                epochs[t].Add(e);
+                Log(string.Create(CultureInfo.InvariantCulture, $"lenet5 epoch {r + 1}/{repeat}, {t} thread(s): train {e.Train:F2} s + validation {e.Val:F2} s"));
+            }
+
+        loadAvgEnd = LoadAvg();
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("benchmark", "ConvNet.TorchCompare --lenet5");
+            w.WriteString("date_utc", DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+            w.WriteString("libtorch_version", LibtorchVersion());
+            w.WriteString("cpu", CpuModel());
+            w.WriteString("loadavg_start", loadAvgStart);
+            w.WriteString("loadavg_end", loadAvgEnd);
+            w.WriteNumber("train_images", LeNet5Epoch.Train);
+            w.WriteNumber("val_images", LeNet5Epoch.Val);
+            w.WriteNumber("batch_size", LeNet5Epoch.Batch);
+            foreach (int t in threadCounts)
+            {
+                var total = epochs[t].Select(e => e.Train + e.Val).ToList();
+                WriteNum(w, $"torch_lenet5_epoch_s_t{t}", Median(total));
+                WriteNum(w, $"torch_lenet5_epoch_s_min_t{t}", total.Min());
+                WriteNum(w, $"torch_lenet5_epoch_s_max_t{t}", total.Max());
+                w.WriteStartArray($"torch_lenet5_epochs_t{t}");
+                foreach (var e in epochs[t])
+                {
+                    w.WriteStartObject();
+                    WriteNum(w, "train_s", e.Train);
+                    WriteNum(w, "val_s", e.Val);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+            }
+
+            w.WriteEndObject();
+        }
+
+        string json = Encoding.UTF8.GetString(ms.ToArray());
+        Console.WriteLine(json);
+        if (outFile is not null) File.WriteAllText(outFile, json + "\n");
         return 0;
     }
 
