@@ -4,18 +4,22 @@ namespace ConvNet.Threading;
 
 /// <summary>
 /// A tiny fork-join pool for data-parallel kernels: <c>threads − 1</c> dedicated background workers that
-/// spin briefly and then sleep, and the calling thread as worker 0. One <see cref="Run"/> costs a few
-/// microseconds (no <c>Parallel.For</c> wake-up, no allocation when the body delegate is cached).
-/// Work is split into contiguous, ordered ranges, so results are deterministic for a given thread count.
+/// spin briefly and then sleep, and the calling thread. One <see cref="Run"/> costs a few microseconds
+/// (no <c>Parallel.For</c> wake-up, no allocation when the body delegate is cached).
+/// Work is split into min(threads, n) contiguous, ordered ranges ("parts"), and every thread — the caller included —
+/// <b>claims</b> parts until none is left. A body's result depends only on its part number, never on which thread ran
+/// it, so results are deterministic for a given thread count; and a worker that the OS has descheduled cannot stall
+/// the caller: the caller runs the unclaimed parts itself and waits only for parts already being run.
 /// </summary>
 internal sealed class WorkerPool
 {
     private static readonly Dictionary<int, WorkerPool> Pools = [];
     private readonly object _lock = new();
-    private Action<int, int, int>? _body;
     private readonly object _runLock = new();
+    private Action<int, int, int>? _body;
     private int _n, _parts, _remaining;
     private long _generation;
+    private long _claim;   // (generation << 32) | next part to claim; one 64-bit word so a late worker can't claim a newer run's part
     private Exception? _error;
 
     /// <summary>The shared pool with <paramref name="threads"/> threads (created once per count).</summary>
@@ -32,10 +36,7 @@ internal sealed class WorkerPool
     {
         Threads = threads;
         for (int id = 1; id < threads; id++)
-        {
-            int worker = id;
-            new Thread(() => Work(worker)) { IsBackground = true, Name = $"ConvNet worker {worker}/{threads}" }.Start();
-        }
+            new Thread(Work) { IsBackground = true, Name = $"ConvNet worker {id}/{threads}" }.Start();
     }
 
     /// <summary>Number of threads including the caller.</summary>
@@ -60,29 +61,42 @@ internal sealed class WorkerPool
 
     private void RunLocked(int n, int parts, Action<int, int, int> body)
     {
+        long generation;
         lock (_lock)
         {
             _body = body; _n = n; _parts = parts; _error = null;
-            _remaining = parts - 1;
-            _generation++;
+            _remaining = parts;
+            generation = ++_generation;
+            Volatile.Write(ref _claim, (generation & 0x7fffffff) << 32);
             Monitor.PulseAll(_lock);
         }
-        Execute(body, n, parts, 0);
+        ClaimAndRun(generation, body, n, parts);
         var spin = new SpinWait();
-        // Spin, then yield (Sleep(0)/Yield lets a descheduled worker run on a busy machine), but never Sleep(1): that costs a millisecond.
+        // Only parts a worker claimed are left: spin, then yield (Sleep(0)/Yield), but never Sleep(1): that costs a millisecond.
         while (Volatile.Read(ref _remaining) > 0) spin.SpinOnce(sleep1Threshold: -1);
         _body = null;
         if (_error is { } e) ExceptionDispatchInfo.Capture(e).Throw();
     }
 
-    private void Execute(Action<int, int, int> body, int n, int parts, int part)
+    // Claims parts of run `generation` one at a time and runs them, until every part has been claimed.
+    private void ClaimAndRun(long generation, Action<int, int, int> body, int n, int parts)
     {
-        int s = RangeStart(n, parts, part), e = RangeStart(n, parts, part + 1);
-        try { if (e > s) body(part, s, e - s); }
-        catch (Exception ex) { Interlocked.CompareExchange(ref _error, ex, null); }
+        long tag = (generation & 0x7fffffff) << 32;
+        while (true)
+        {
+            long c = Volatile.Read(ref _claim);
+            if ((c & ~0xffffffffL) != tag) return;        // a newer run has started: this one is complete
+            int part = (int)(c & 0xffffffff);
+            if (part >= parts) return;
+            if (Interlocked.CompareExchange(ref _claim, c + 1, c) != c) continue;
+            int s = RangeStart(n, parts, part), e = RangeStart(n, parts, part + 1);
+            try { if (e > s) body(part, s, e - s); }
+            catch (Exception ex) { Interlocked.CompareExchange(ref _error, ex, null); }
+            Interlocked.Decrement(ref _remaining);
+        }
     }
 
-    private void Work(int id)
+    private void Work()
     {
         long seen = 0;
         while (true)
@@ -93,13 +107,9 @@ internal sealed class WorkerPool
                 if (++spins < 2000) Thread.SpinWait(20);
                 else lock (_lock) { while (_generation == seen) Monitor.Wait(_lock); }
             }
-            Action<int, int, int> body; int n, parts;
-            lock (_lock) { seen = _generation; body = _body!; n = _n; parts = _parts; }
-            if (id < parts)
-            {
-                Execute(body, n, parts, id);
-                Interlocked.Decrement(ref _remaining);
-            }
+            Action<int, int, int>? body; int n, parts;
+            lock (_lock) { seen = _generation; body = _body; n = _n; parts = _parts; }
+            if (body is not null) ClaimAndRun(seen, body, n, parts);
         }
     }
 }
