@@ -38,7 +38,7 @@ internal static class Report
     public static string Json(Options o, IReadOnlyList<CaseResult> results, string loadStart, string loadEnd, IReadOnlyDictionary<string, string> variants)
     {
         using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             w.WriteString("benchmark", "ConvNet.OrtCompare");
