@@ -13,7 +13,8 @@ public static class Quick
     /// <summary>
     /// Runs the table; <c>--ref</c> adds the naive reference kernels at B=2, <c>--new</c> skips the baseline rows,
     /// <c>--avx2</c> makes the baseline the AVX2 kernels (<see cref="ConvAvx2"/>, called directly) instead of the
-    /// portable Vector<T> kernels (<c>ConvPortable</c>), <c>--conv</c> stops after the conv rows.
+    /// portable Vector<T> kernels (<c>ConvPortable</c>), <c>--conv</c> stops after the conv rows, <c>--stages</c> runs only
+    /// <see cref="QuickStages"/> (BatchNormalization, depthwise, separable, residual epilogue).
     /// </summary>
     public static void Run(string[] args)
     {
@@ -22,6 +23,7 @@ public static class Quick
         VsAvx2 = args.Contains("--avx2") && ConvAvx2.IsSupported;
         Console.WriteLine($"Vector<float>.Count={System.Numerics.Vector<float>.Count} Avx2={System.Runtime.Intrinsics.X86.Avx2.IsSupported} Fma={System.Runtime.Intrinsics.X86.Fma.IsSupported} Avx512F={System.Runtime.Intrinsics.X86.Avx512F.IsSupported} (Conv uses {(ConvAvx512.IsSupported ? "AVX-512" : ConvAvx2.IsSupported ? "AVX2" : "Vector<T>")})");
         if (args.Contains("--model")) { ModelQuick.Run(); return; }
+        if (args.Contains("--stages")) { QuickStages.Run(); return; }
         Console.WriteLine($"{"kernel",-28} {"shape",-34} {"median ms",10} {"GFLOP/s",9} {"cpu ms",9} {"cpu GF/s",9}");
         foreach (var name in Shapes.Names)
         {
@@ -36,6 +38,7 @@ public static class Quick
         Row("Gemm.GemmNN", "Dense 6400→128 B=32", f, () => Gemm.GemmNN(M, N, K, x, w, y));
         Row("Gemm.GemmNT", "Dense 6400→128 B=32 (dx)", f, () => Gemm.GemmNT(M, K, N, dy, w, dx));
         Row("Gemm.GemmTN", "Dense 6400→128 B=32 (dW)", f, () => Gemm.GemmTN(K, N, M, x, dy, dw));
+        QuickStages.Run();
         ModelQuick.Run();
     }
 
