@@ -79,7 +79,7 @@ internal static class ExploreCommand
         var probabilities = Probabilities(model, x, trace);
         if (probabilities.Length != classNames.Count) classNames = Enumerable.Range(0, probabilities.Length).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
 
-        var header = new ExplorePage.Header($"convnet explore: {model.Name}", modelText, imageText, classNames, probabilities, untrained);
+        var header = new ExplorePage.Header($"convnet explore: {Path.GetFileName(Path.TrimEndingDirectorySeparator(modelName))} ({model.TypeName})", modelText, imageText, classNames, probabilities, untrained);
         string html = ExplorePage.Build(header, trace, x);
         Directory.CreateDirectory(outDir);
         string path = Path.Combine(outDir, PageFile);
