@@ -24,10 +24,10 @@ public sealed class ExploreBrowserTests(ChromiumFixture chromium) : IDisposable
         var (trace, driver) = await ExploreAsync(ExploreModels.Sequential(), channels: 1);
         await using (driver)
         {
+            await CheckDenseUnitAsync(driver, trace, "dense", unit: 3);
             await CheckConvUnitAsync(driver, trace, "conv2d", channel: 1);
             await CheckConvUnitAsync(driver, trace, "conv2d_1", channel: 5);
-            await CheckDenseUnitAsync(driver, trace, "dense", unit: 3);
-            await CheckPageAsync(driver, trace, "explore-sequential.png");
+            await CheckPageAsync(driver, trace, ExploreModels.Labels, "explore-sequential.png");
         }
     }
 
@@ -37,12 +37,32 @@ public sealed class ExploreBrowserTests(ChromiumFixture chromium) : IDisposable
         var (trace, driver) = await ExploreAsync(ExploreModels.Residual(), channels: 3);
         await using (driver)
         {
-            await CheckConvUnitAsync(driver, trace, "stem", channel: 2);
-            await CheckConvUnitAsync(driver, trace, "block2_conv2", channel: 7);   // no activation: z is the output
-            await CheckConvUnitAsync(driver, trace, "block2_projection", channel: 0);
             await CheckDenseUnitAsync(driver, trace, "dense", unit: 2);
-            await CheckPageAsync(driver, trace, "explore-residual.png");
+            await CheckConvUnitAsync(driver, trace, "stem", channel: 2);
+            await CheckConvUnitAsync(driver, trace, "block2_projection", channel: 0);
+            await CheckConvUnitAsync(driver, trace, "block2_conv2", channel: 7);   // no activation: z is the output
+            await CheckPageAsync(driver, trace, ExploreModels.Labels, "explore-residual.png");
         }
+    }
+
+    [Fact]
+    public async Task Lecture_model_from_a_train_run_folder_page_shows_the_layers_numbers()
+    {
+        using var run = new TrainedRunFixture();
+        Assert.True(run.ExitCode == 0, run.Err);
+        string image = Path.Combine(run.DataDir, "kou", "kou-5.png");   // 128×128: resized like the training loader
+        var r = CliRunner.Run("explore", "--model", run.RunDir, "--image", image, "--resize", "--out", _dir["page"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+
+        var model = Model.Load(Path.Combine(run.RunDir, "model.cnet"));
+        var x = new Tensor(ImageFile.Load(image, 80, 80, 1, 0), 1, 80, 80, 1);
+        var trace = GraphTrace.Run(model, x);
+        _probabilities = model.PredictProbabilities(x).ToArray();
+        await using var driver = await ExplorePageDriver.OpenAsync(chromium.Browser, _dir["page/index.html"]);
+        await CheckDenseUnitAsync(driver, trace, "dense_1", unit: 0);
+        await CheckConvUnitAsync(driver, trace, "conv2d", channel: 3);
+        await CheckConvUnitAsync(driver, trace, "conv2d_2", channel: 10);   // 32 input channels: 3 in full, the rest as sums
+        await CheckPageAsync(driver, trace, TrainedRunFixture.Labels, "explore-mandarin.png");
     }
 
     // Saves the model, runs `convnet explore` on it, traces it in C# and opens the page.
@@ -104,13 +124,13 @@ public sealed class ExploreBrowserTests(ChromiumFixture chromium) : IDisposable
         Assert.Empty(driver.Errors);
     }
 
-    private async Task CheckPageAsync(ExplorePageDriver driver, GraphTrace trace, string screenshotName)
+    private async Task CheckPageAsync(ExplorePageDriver driver, GraphTrace trace, string[] classNames, string screenshotName)
     {
         var shown = await driver.SoftmaxAsync();
         Assert.Equal(_probabilities.Length, shown.Length);
         foreach (var (c, name, p) in shown)
         {
-            Assert.Equal(ExploreModels.Labels[c], name);
+            Assert.Equal(classNames[c], name);
             Assert.Equal(_probabilities[c], p, Tolerance);
         }
 
