@@ -85,7 +85,7 @@ internal static class ExplorePage
     }
 
     /// <summary>True for the layers whose units the page takes apart (products, sum, bias, activation).</summary>
-    public static bool Explainable(Layer layer) => layer is Conv2D or Dense;
+    public static bool Explainable(Layer layer) => layer is Conv2D or Dense { InputShape.Count: 1 };
 
     // The nodes whose exact values are embedded: inputs and outputs of explainable layers, in graph order, while the budget lasts.
     private static HashSet<int> ChooseExact(IReadOnlyList<GraphTrace.Node> nodes, out Dictionary<int, string> notes)
@@ -170,7 +170,7 @@ internal static class ExplorePage
                     kernel = Base64(conv.Kernel!.Value.Span), bias = conv.Bias is { } b ? Base64(b.Value.Span) : null,
                 };
             }
-            case Dense dense:
+            case Dense dense when dense.InputShape!.Count == 1:
                 return new
                 {
                     kind = "dense", n = dense.InputShape![0], units = dense.Units, activation = ActName(dense.Activation), useBias = dense.UseBias,
