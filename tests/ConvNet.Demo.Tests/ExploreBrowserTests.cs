@@ -26,7 +26,12 @@ public sealed class ExploreBrowserTests(ChromiumFixture chromium) : IDisposable
         {
             await CheckDenseUnitAsync(driver, trace, "dense", unit: 3);
             await CheckConvUnitAsync(driver, trace, "conv2d", channel: 1);
-            await CheckConvUnitAsync(driver, trace, "conv2d_1", channel: 5);
+            var (y, x) = await CheckConvUnitAsync(driver, trace, "conv2d_1", channel: 5);
+            // `convnet explain` prints the same pre-activation and value for this unit (both with 6 decimals).
+            var explain = CliRunner.Run("explain", "--model", _dir["model.cnet"], "--image", _dir["kou-7.png"], "--layer", "conv2d_1", "--at", $"{y},{x},5");
+            Assert.True(explain.ExitCode == 0, explain.ToString());
+            Assert.Equal(ExplainLine(explain.Out, "= pre-activation z"), await driver.ReadAsync("z"), 1e-6);
+            Assert.Equal(ExplainLine(explain.Out, "final value"), await driver.ReadAsync("activation"), 1e-6);
             await CheckPageAsync(driver, trace, ExploreModels.Labels, "explore-sequential.png");
         }
     }
@@ -87,7 +92,13 @@ public sealed class ExploreBrowserTests(ChromiumFixture chromium) : IDisposable
 
     private float[] _probabilities = [];
 
-    private static async Task CheckConvUnitAsync(ExplorePageDriver driver, GraphTrace trace, string layer, int channel, bool positive = false)
+    private static double ExplainLine(string text, string label)
+    {
+        var line = text.Split('\n').Single(l => l.TrimStart().StartsWith(label, StringComparison.Ordinal));
+        return double.Parse(line[(line.LastIndexOf('=') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<(int Y, int X)> CheckConvUnitAsync(ExplorePageDriver driver, GraphTrace trace, string layer, int channel, bool positive = false)
     {
         int n = NodeOf(trace, layer);
         var node = trace.Nodes[n];
@@ -107,6 +118,7 @@ public sealed class ExploreBrowserTests(ChromiumFixture chromium) : IDisposable
         Assert.Equal(node.Output.Span[at], await driver.ReadAsync("activation"), Tolerance);
         Assert.Equal(node.Output.Span[at], await driver.ReadAsync("layer"), Tolerance);
         Assert.Empty(driver.Errors);
+        return (y, x);
     }
 
     private static async Task CheckDenseUnitAsync(ExplorePageDriver driver, GraphTrace trace, string layer, int unit)
