@@ -45,6 +45,7 @@ public static class Cli
         root.Subcommands.Add(LessonCommand.Create(host));
         root.Subcommands.Add(ExplainCommand.Create(host));
         root.Subcommands.Add(FeaturesCommand.Create(host));
+        root.Subcommands.Add(ExploreCommand.Create(host));
         root.Subcommands.Add(TransferCommand.Create(host));
         root.Subcommands.Add(AugmentCommand.Create(host));
         root.Subcommands.Add(TuneCommand.Create(host));

@@ -23,7 +23,13 @@ internal sealed record ModelSidecar(IReadOnlyList<string> ClassNames, int Paddin
     }
 
     /// <summary>Loads a model file and its side files (class names default to "0", "1", … when classes.txt is missing).</summary>
-    public static (Sequential Model, ModelSidecar Sidecar) LoadModel(CliContext ctx, string modelPath)
+    public static (Sequential Model, ModelSidecar Sidecar) LoadModel(CliContext ctx, string modelPath) => Load(ctx, modelPath, Sequential.Load);
+
+    /// <summary>Like <see cref="LoadModel"/> for any model file, Sequential or functional (class names from classes.txt,
+    /// else those stored in the model, else numbers).</summary>
+    public static (Model Model, ModelSidecar Sidecar) LoadAnyModel(CliContext ctx, string modelPath) => Load(ctx, modelPath, Model.Load);
+
+    private static (T Model, ModelSidecar Sidecar) Load<T>(CliContext ctx, string modelPath, Func<string, T> read) where T : Model
     {
         if (Directory.Exists(modelPath))
         {
@@ -37,7 +43,7 @@ internal sealed record ModelSidecar(IReadOnlyList<string> ClassNames, int Paddin
         // Only a regular file is opened: a FIFO or device would block or read forever, a directory gets its own message.
         if (SafeFile.WhyNotRegular(modelPath) is { } why)
             throw new CliException($"Model file \"{modelPath}\" {why}.");
-        var model = Sequential.Load(modelPath);
+        var model = read(modelPath);
         if (model.InputShape is not { Count: 3 })
             throw new CliException($"Model file \"{modelPath}\" expects input {Layer.Fmt(model.InputShape!, true)}; the demo handles image models (height, width, channels) only.");
         int classes = model.OutputShape[^1];
@@ -49,6 +55,10 @@ internal sealed record ModelSidecar(IReadOnlyList<string> ClassNames, int Paddin
             names = ReadSmallText(classesPath, "Class list").Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0).ToArray();
             if (names.Count != classes)
                 throw new CliException($"\"{classesPath}\" lists {names.Count} classes but model \"{modelPath}\" has {classes} outputs.");
+        }
+        else if (model.ClassNames is { } stored && stored.Count == classes)
+        {
+            names = stored;
         }
         else
         {

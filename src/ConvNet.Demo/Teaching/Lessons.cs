@@ -23,6 +23,7 @@ public static class Lessons
         (11, "Receptive fields and stacks of 3×3 filters"),
         (12, "Inception modules and residual connections"),
         (13, "Error analysis: what one image is worth"),
+        (14, "Augmentation, tuning and transfer learning"),
     ];
 
     /// <summary>The title of lesson <paramref name="n"/>.</summary>
@@ -55,6 +56,7 @@ public static class Lessons
             11 => [.. ReceptiveFieldLesson.Figures()],
             12 => [.. InceptionResidualLesson.Figures()],
             13 => [.. ErrorAnalysisLesson.Figures()],
+            14 => [.. AugmentTuneTransferLesson.Figures()],
             _ => [],
         };
     }
@@ -84,6 +86,7 @@ public static class Lessons
             case 11: ReceptiveFieldLesson.Write(page); break;
             case 12: InceptionResidualLesson.Write(page); break;
             case 13: ErrorAnalysisLesson.Write(page); break;
+            case 14: AugmentTuneTransferLesson.Write(page); break;
         }
         return page.ToString();
     }
