@@ -33,6 +33,16 @@ public sealed class BenchModel
     /// <summary>The default batch size: 32 (the lecture's), 8 for ResNet-18 at 224×224.</summary>
     public static int DefaultBatch(string name) => name == "resnet18-imagenet" ? 8 : 32;
 
+    /// <summary>Default timed steps per training run, fixed so that runs compare across invocations: about 0.2–0.4 s of
+    /// steps on a quiet 2-core machine (Mandarin ≈ 15–25 ms a step, LeNet-5 ≈ 2 ms), and one step of ResNet-18 (≈ 1 s).</summary>
+    public static int DefaultSteps(string name) => name switch { "resnet18-imagenet" => 1, "lenet5" => 100, _ => 15 };
+
+    /// <summary>Default alternating pairs: 10, or 1 for ResNet-18 (whose training is a bonus figure).</summary>
+    public static int DefaultPairs(string name) => name == "resnet18-imagenet" ? 1 : 10;
+
+    /// <summary>Untimed steps before each run (after switching the thread count): 2, or 1 for ResNet-18.</summary>
+    public static int WarmupSteps(string name) => name == "resnet18-imagenet" ? 1 : 2;
+
     /// <summary>Builds and compiles <paramref name="name"/> with <paramref name="threads"/> threads.</summary>
     /// <exception cref="FileNotFoundException">resnet18-imagenet's NuGet package is not restored (the message says how).</exception>
     public static BenchModel Create(string name, int threads, int batchSize)

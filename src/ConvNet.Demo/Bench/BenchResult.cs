@@ -76,26 +76,26 @@ public sealed class BenchResult
             ["load_warning"] = LoadWarning,
             ["fma_peak_gflops_1t"] = R(FmaPeak1t, 1),
             ["fma_peak_gflops"] = R(FmaPeak, 1),
-            ["train_gflop_per_step"] = R(TrainGflopPerStep, 4),
+            ["train_gflop_per_step"] = S(TrainGflopPerStep, 6),
             ["train_ms_per_step"] = R(TrainMsPerStep, 3),
             ["train_img_per_s"] = R(BatchSize / TrainMsPerStep * 1000, 1),
             ["train_ms_per_step_median"] = R(TrainMsMedian, 3),
             ["train_ms_per_step_spread"] = R(TrainMsSpread, 3),
-            ["train_gflops"] = R(TrainGflops, 1),
-            ["train_fraction_of_peak"] = R(TrainFractionOfPeak, 3),
-            ["speedup_1_to_2_threads"] = R(p?.MedianSpeedup ?? double.NaN, 3),
+            ["train_gflops"] = S(TrainGflops, 4),
+            ["train_fraction_of_peak"] = S(TrainFractionOfPeak, 3),
+            ["speedup_1_to_2_threads"] = S(p?.MedianSpeedup ?? double.NaN, 3),
             ["two_threads_slower_pairs"] = p?.SlowerPairs,
             ["pairs"] = p?.MsPerStep1.Length,
             ["pair_threads"] = new[] { 1, PairThreads },
             ["train_steps_per_run"] = p?.Steps,
             ["train_ms_per_step_runs_1t"] = p?.MsPerStep1.Select(v => R(v, 3)).ToArray(),
             ["train_ms_per_step_runs_2t"] = p?.MsPerStepN.Select(v => R(v, 3)).ToArray(),
-            ["pair_speedups"] = p?.Speedups.Select(v => R(v, 3)).ToArray(),
+            ["pair_speedups"] = p?.Speedups.Select(v => S(v, 3)).ToArray(),
             ["alloc_bytes_per_step"] = AllocBytesPerStep,
-            ["infer_gflop_per_image"] = R(InferGflopPerImage, 4),
+            ["infer_gflop_per_image"] = S(InferGflopPerImage, 5),
             [$"infer_{BatchKey}_ms"] = R(InferBatchMs, 3),
             [$"infer_{BatchKey}_img_per_s"] = R(BatchSize / InferBatchMs * 1000, 1),
-            [$"infer_{BatchKey}_gflops"] = R(InferGflopPerImage * BatchSize / (InferBatchMs / 1000), 1),
+            [$"infer_{BatchKey}_gflops"] = S(InferGflopPerImage * BatchSize / (InferBatchMs / 1000), 4),
             ["infer_b1_ms"] = R(InferB1Ms, 3),
         };
         if (Conv2FwdGflops is double c2) d["conv2_fwd_gflops"] = R(c2, 2);
@@ -107,6 +107,10 @@ public sealed class BenchResult
 
     // Rounded, or null for NaN/∞ (JSON has no such numbers).
     private static double? R(double v, int digits) => double.IsFinite(v) ? Math.Round(v, digits) : null;
+
+    // Rounded to `significant` digits (small ratios and GFLOP counts stay non-zero), or null for NaN/∞.
+    private static double? S(double v, int significant) => !double.IsFinite(v) ? null : v == 0 ? 0
+        : Math.Round(v, Math.Clamp(significant - 1 - (int)Math.Floor(Math.Log10(Math.Abs(v))), 0, 15));
 
     /// <summary>The same figures as a human-readable table.</summary>
     public string ToText()
@@ -120,7 +124,7 @@ public sealed class BenchResult
         if (Paired is { } p)
         {
             Line($"  training step: {TrainGflopPerStep:F3} GFLOP; {p.MsPerStep1.Length} alternating pair(s) of runs, {p.Steps} step(s) each");
-            Line($"    {"threads",-8} {"median ms",10} {"spread",7} {"min–max ms",16} {"GFLOP/s",8} {"of peak",8}");
+            Line($"    {"threads",-8} {"median ms",10} {"spread",7} {"min–max ms",-18} {"GFLOP/s",8} {"of peak",8}");
             TrainRow(sb, c, 1, p.MsPerStep1, Threads == 1 ? FmaPeak : FmaPeak1t);
             TrainRow(sb, c, p.Threads, p.MsPerStepN, p.Threads == Threads ? FmaPeak : double.NaN);
             var sp = p.Speedups;
@@ -136,7 +140,7 @@ public sealed class BenchResult
         {
             sb.AppendLine("  forward pass per layer:");
             foreach (var x in Layers)
-                Line($"    {x.Layer,-18} {x.Type,-14} {x.Ms,8:F3} ms {(x.Gflops > 0 ? x.Gflops.ToString("F1", c) + " GFLOP/s" : "")}");
+                Line($"    {x.Layer,-20} {x.Type,-18} {x.Ms,8:F3} ms {(x.Gflops > 0 ? x.Gflops.ToString("F1", c) + " GFLOP/s" : "")}");
         }
         if (LoadWarning is not null) sb.AppendLine("  warning: " + LoadWarning);
         return sb.ToString();
@@ -146,6 +150,7 @@ public sealed class BenchResult
     {
         double med = Stats.Median(runs), gf = TrainGflopPerStep / (med / 1000);
         string ofPeak = double.IsFinite(peak) ? (gf / peak).ToString("P0", c) : "";
-        sb.AppendLine(string.Create(c, $"    {threads,-8} {med,10:F2} {Stats.Spread(runs),7:F2} {runs.Min(),7:F1}–{runs.Max(),-8:F1} {gf,8:F1} {ofPeak,8}"));
+        string range = string.Create(c, $"{runs.Min():F1}–{runs.Max():F1}");
+        sb.AppendLine(string.Create(c, $"    {threads,-8} {med,10:F2} {Stats.Spread(runs),7:F2} {range,-18} {gf,8:F1} {ofPeak,8}"));
     }
 }

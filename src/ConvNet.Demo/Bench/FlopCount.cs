@@ -26,10 +26,10 @@ public static class FlopCount
     public static double ModelForward(Model model, int batch) => model.Layers.Sum(l => Forward(l, batch));
 
     /// <summary>
-    /// FLOPs of one training step at batch <paramref name="batch"/>: for every conv/dense layer, forward + backward-filter
-    /// + backward-data, each the same multiply-add count, i.e. 3 × forward — except the layers with no trainable layer
-    /// before them, whose input gradient nobody needs (the first conv skips backward-data: 2 × forward).
-    /// train = Σ_layers forward(l) · (2 + [some earlier layer has trainable weights]).
+    /// FLOPs of one training step at batch <paramref name="batch"/>. Forward, backward-filter and backward-data each cost
+    /// the forward's multiply-adds, so a step is 3 × forward, except that a frozen layer computes no filter gradient and a
+    /// layer with no trainable layer before it computes no input gradient (the first conv: 2 × forward):
+    /// train = Σ_layers forward(l) · (1 + [l trainable] + [some earlier layer trainable]).
     /// </summary>
     public static double TrainStep(Model model, int batch)
     {
@@ -37,8 +37,9 @@ public static class FlopCount
         bool trainableBefore = false;
         foreach (var l in model.Layers)
         {
-            total += Forward(l, batch) * (trainableBefore ? 3 : 2);
-            if (l.Trainable && l.TrainableParamCount > 0) trainableBefore = true;
+            bool trainable = l.Trainable && l.TrainableParamCount > 0;
+            total += Forward(l, batch) * (1 + (trainable ? 1 : 0) + (trainableBefore ? 1 : 0));
+            trainableBefore |= trainable;
         }
         return total;
     }

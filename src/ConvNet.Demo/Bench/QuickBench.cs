@@ -7,8 +7,8 @@ namespace ConvNet.Demo.Bench;
 /// <param name="Threads">Threads of the figures (N); the training pairs alternate 1 and N threads (N = 2 when this is 1).</param>
 /// <param name="BatchSize">Null: the model's default (<see cref="BenchModel.DefaultBatch"/>).</param>
 /// <param name="SecondsPerMeasure">Time of each inference median (a quarter of it per layer).</param>
-/// <param name="Pairs">Alternating (1 thread, N threads) training runs; null: 10, or 1 for ResNet-18.</param>
-/// <param name="Steps">Timed training steps per run; null: enough for about 0.3 s at N threads.</param>
+/// <param name="Pairs">Alternating (1 thread, N threads) training runs; null: <see cref="BenchModel.DefaultPairs"/>.</param>
+/// <param name="Steps">Timed training steps per run; null: <see cref="BenchModel.DefaultSteps"/>.</param>
 /// <param name="ReadLoad">The 1-minute load average (injectable for tests); null reads /proc/loadavg.</param>
 /// <param name="Progress">Called with a short line before each phase, or null.</param>
 public sealed record BenchSettings(
@@ -29,13 +29,13 @@ public static class QuickBench
         r.LoadAverage = readLoad();
         r.LoadWarning = LoadAverage.Warning(r.LoadAverage, r.Cores);
 
-        // The peak first, before the model's buffers and JIT work.
+        // The model first (a missing package fails fast), then the peak before any training or inference work.
+        progress($"building {s.Model}…");
+        var bm = BenchModel.Create(s.Model, s.Threads, s.BatchSize ?? BenchModel.DefaultBatch(s.Model));
         progress("FMA peak (register-only loop)…");
         r.FmaPeak1t = FmaPeak.Measure(1);
         r.FmaPeak = s.Threads == 1 ? r.FmaPeak1t : FmaPeak.Measure(s.Threads);
 
-        progress($"building {s.Model}…");
-        var bm = BenchModel.Create(s.Model, s.Threads, s.BatchSize ?? BenchModel.DefaultBatch(s.Model));
         var model = bm.Model;
         int batch = r.BatchSize = bm.BatchSize;
         r.BatchKey = bm.BatchKey;
@@ -44,17 +44,20 @@ public static class QuickBench
 
         // Training: warm-up at N threads, then alternating pairs.
         progress("training warm-up…");
-        double lastStep = 0;
-        for (int i = 0; i < 3; i++) lastStep = Time(bm.TrainStep);
-        int steps = s.Steps ?? Math.Clamp((int)Math.Round(300 / lastStep), 1, 1000);
-        int pairs = s.Pairs ?? (s.Model == "resnet18-imagenet" ? 1 : 10);
+        int warmup = BenchModel.WarmupSteps(s.Model);
+        for (int i = 0; i <= warmup; i++) bm.TrainStep();
+        int steps = s.Steps ?? BenchModel.DefaultSteps(s.Model);
+        int pairs = s.Pairs ?? BenchModel.DefaultPairs(s.Model);
         int pairThreads = Math.Max(2, s.Threads);
         progress($"training: {pairs} pair(s) of runs at 1 and {pairThreads} threads, {steps} step(s) each…");
-        r.Paired = PairedTraining.Run(model, bm.TrainStep, pairs, steps, pairThreads, warmupSteps: lastStep > 100 ? 1 : 2);
+        r.Paired = PairedTraining.Run(model, bm.TrainStep, pairs, steps, pairThreads, warmup);
 
-        // Bytes allocated per step at N threads (after a step at that count: switching threads may size buffers).
-        model.Threads = s.Threads;
-        bm.TrainStep();
+        // Bytes allocated per step at N threads (after a step at that count if the last run was not: switching threads may size buffers).
+        if (model.Threads != s.Threads)
+        {
+            model.Threads = s.Threads;
+            bm.TrainStep();
+        }
         int allocSteps = Math.Clamp(steps, 1, 5);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < allocSteps; i++) bm.TrainStep();
