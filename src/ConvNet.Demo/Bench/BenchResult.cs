@@ -27,6 +27,10 @@ public sealed class BenchResult
     public double FmaPeak1t { get; set; }
     /// <summary>FMA peak GFLOP/s of N threads together.</summary>
     public double FmaPeak { get; set; }
+    /// <summary>FMA peak on 1 thread per thread-CPU-second (load-independent; null where unknown).</summary>
+    public double? FmaPeakCpu1t { get; set; }
+    /// <summary>FMA peak of N threads, per thread-CPU-second summed over the threads.</summary>
+    public double? FmaPeakCpu { get; set; }
     /// <summary>GFLOP of one training step (<see cref="FlopCount.TrainStep"/>).</summary>
     public double TrainGflopPerStep { get; set; }
     /// <summary>Forward GFLOP of one image.</summary>
@@ -76,6 +80,8 @@ public sealed class BenchResult
             ["load_warning"] = LoadWarning,
             ["fma_peak_gflops_1t"] = R(FmaPeak1t, 1),
             ["fma_peak_gflops"] = R(FmaPeak, 1),
+            ["fma_peak_gflops_cpu_1t"] = FmaPeakCpu1t is double c1 ? R(c1, 1) : null,
+            ["fma_peak_gflops_cpu"] = FmaPeakCpu is double cn ? R(cn, 1) : null,
             ["train_gflop_per_step"] = S(TrainGflopPerStep, 6),
             ["train_ms_per_step"] = R(TrainMsPerStep, 3),
             ["train_img_per_s"] = R(BatchSize / TrainMsPerStep * 1000, 1),
@@ -121,6 +127,8 @@ public sealed class BenchResult
         string load = LoadAverage is double l ? string.Create(c, $"{l:F2}") + (LoadAverageEnd is double e ? string.Create(c, $" → {e:F2}") : "") : "unknown";
         Line($"{ModelName}, batch {BatchSize}, {Threads} thread(s) on {Cores} core(s); 1-min load average {load}");
         Line($"  FMA peak ({Isa}, register-only): {FmaPeak1t,7:F1} GFLOP/s on 1 thread, {FmaPeak,7:F1} on {Threads}");
+        if (FmaPeakCpu1t is double pc1 && FmaPeakCpu is double pcn)
+            Line($"    per thread-CPU-second (other processes' time excluded): {pc1:F1} on 1 thread, {pcn:F1} on {Threads}");
         if (Paired is { } p)
         {
             Line($"  training step: {TrainGflopPerStep:F3} GFLOP; {p.MsPerStep1.Length} alternating pair(s) of runs, {p.Steps} step(s) each");

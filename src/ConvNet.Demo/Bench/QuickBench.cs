@@ -33,8 +33,8 @@ public static class QuickBench
         progress($"building {s.Model}…");
         var bm = BenchModel.Create(s.Model, s.Threads, s.BatchSize ?? BenchModel.DefaultBatch(s.Model));
         progress("FMA peak (register-only loop)…");
-        r.FmaPeak1t = FmaPeak.Measure(1);
-        r.FmaPeak = s.Threads == 1 ? r.FmaPeak1t : FmaPeak.Measure(s.Threads);
+        (r.FmaPeak1t, r.FmaPeakCpu1t) = FmaPeak.MeasureBoth(1);
+        (r.FmaPeak, r.FmaPeakCpu) = s.Threads == 1 ? (r.FmaPeak1t, r.FmaPeakCpu1t) : FmaPeak.MeasureBoth(s.Threads);
 
         var model = bm.Model;
         int batch = r.BatchSize = bm.BatchSize;
