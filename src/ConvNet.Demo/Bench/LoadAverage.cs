@@ -23,6 +23,6 @@ public static class LoadAverage
     /// <summary>The warning when <paramref name="load"/> exceeds <paramref name="cores"/> (more runnable threads than cores), else null.</summary>
     public static string? Warning(double? load, int cores) => load is double l && l > cores
         ? string.Create(CultureInfo.InvariantCulture,
-            $"the 1-minute load average is {l:F2}, above the {cores} core(s): other processes compete for the CPU and the timings will be noisy (the FMA peak is the best of 5 slices; compare medians and spreads).")
+            $"the 1-minute load average is {l:F2}, above the {cores} core(s): other processes compete for the CPU, so the timings will be noisy (compare medians and spreads; fma_peak_gflops_cpu is unaffected).")
         : null;
 }
