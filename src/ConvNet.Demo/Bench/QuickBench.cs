@@ -58,6 +58,7 @@ public static class QuickBench
             model.Threads = s.Threads;
             bm.TrainStep();
         }
+        // This thread's allocations: the process total would count whatever else the host runs (e.g. parallel tests).
         int allocSteps = Math.Clamp(steps, 1, 5);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < allocSteps; i++) bm.TrainStep();
