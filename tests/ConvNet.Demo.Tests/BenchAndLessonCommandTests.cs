@@ -29,7 +29,7 @@ public class BenchAndLessonCommandTests
     [Fact]
     public void BenchJsonHasTheStableKeysWithMeasuredValues()
     {
-        var r = CliRunner.Run("bench", "--json", "--threads", "1", "--batch-size", "4", "--seconds", "0.2");
+        var r = CliRunner.Run("bench", "--json", "--threads", "1", "--batch-size", "4", "--seconds", "0.2", "--pairs", "1", "--steps", "2");
         Assert.True(r.ExitCode == 0, r.ToString());
         using var doc = JsonDocument.Parse(r.Out);
         var root = doc.RootElement;

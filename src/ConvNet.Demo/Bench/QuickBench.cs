@@ -1,102 +1,109 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
 
 namespace ConvNet.Demo.Bench;
 
-/// <summary>Figures of one <c>convnet bench</c> run (medians).</summary>
-public sealed record BenchResult(
-    int Threads, int BatchSize,
-    double TrainMsPerStep, double TrainImgPerS,
-    double InferB32Ms, double InferB32ImgPerS, double InferB1Ms,
-    double Conv2FwdGflops, long AllocBytesPerStep,
-    IReadOnlyList<(string Layer, string Type, double Ms, double Gflops)> Layers)
-{
-    /// <summary>JSON with stable keys.</summary>
-    public string ToJson() => JsonSerializer.Serialize(new Dictionary<string, object>
-    {
-        ["threads"] = Threads,
-        ["batch_size"] = BatchSize,
-        ["train_ms_per_step"] = Math.Round(TrainMsPerStep, 3),
-        ["train_img_per_s"] = Math.Round(TrainImgPerS, 1),
-        ["infer_b32_ms"] = Math.Round(InferB32Ms, 3),
-        ["infer_b32_img_per_s"] = Math.Round(InferB32ImgPerS, 1),
-        ["infer_b1_ms"] = Math.Round(InferB1Ms, 3),
-        ["conv2_fwd_gflops"] = Math.Round(Conv2FwdGflops, 2),
-        ["alloc_bytes_per_step"] = AllocBytesPerStep,
-        ["layers"] = Layers.Select(l => new Dictionary<string, object> { ["name"] = l.Layer, ["type"] = l.Type, ["fwd_ms"] = Math.Round(l.Ms, 3), ["fwd_gflops"] = Math.Round(l.Gflops, 2) }).ToArray(),
-    }, new JsonSerializerOptions { WriteIndented = true });
-
-    /// <summary>A human-readable table.</summary>
-    public string ToText()
-    {
-        var c = CultureInfo.InvariantCulture;
-        var sb = new System.Text.StringBuilder();
-        sb.AppendLine(string.Create(c, $"Lecture model, batch {BatchSize}, {Threads} thread(s), medians:"));
-        sb.AppendLine(string.Create(c, $"  training step        {TrainMsPerStep,9:F2} ms   {TrainImgPerS,9:F0} images/s"));
-        sb.AppendLine(string.Create(c, $"  inference B={BatchSize,-3}      {InferB32Ms,9:F2} ms   {InferB32ImgPerS,9:F0} images/s"));
-        sb.AppendLine(string.Create(c, $"  inference B=1        {InferB1Ms,9:F3} ms"));
-        sb.AppendLine(string.Create(c, $"  bytes allocated per training step after warm-up: {AllocBytesPerStep}"));
-        sb.AppendLine("  forward pass per layer:");
-        foreach (var l in Layers)
-            sb.AppendLine(string.Create(c, $"    {l.Layer,-18} {l.Type,-14} {l.Ms,8:F3} ms {(l.Gflops > 0 ? l.Gflops.ToString("F1", c) + " GFLOP/s" : "")}"));
-        return sb.ToString();
-    }
-}
+/// <summary>What <c>convnet bench</c> measures and for how long.</summary>
+/// <param name="Model">One of <see cref="BenchModel.Names"/>.</param>
+/// <param name="Threads">Threads of the figures (N); the training pairs alternate 1 and N threads (N = 2 when this is 1).</param>
+/// <param name="BatchSize">Null: the model's default (<see cref="BenchModel.DefaultBatch"/>).</param>
+/// <param name="SecondsPerMeasure">Time of each inference median (a quarter of it per layer).</param>
+/// <param name="Pairs">Alternating (1 thread, N threads) training runs; null: <see cref="BenchModel.DefaultPairs"/>.</param>
+/// <param name="Steps">Timed training steps per run; null: <see cref="BenchModel.DefaultSteps"/>.</param>
+/// <param name="ReadLoad">The 1-minute load average (injectable for tests); null reads /proc/loadavg.</param>
+/// <param name="Progress">Called with a short line before each phase, or null.</param>
+public sealed record BenchSettings(
+    string Model = "mandarin", int Threads = 2, int? BatchSize = null, double SecondsPerMeasure = 2.0,
+    int? Pairs = null, int? Steps = null, Func<double?>? ReadLoad = null, Action<string>? Progress = null);
 
 /// <summary>A quick measured run of training and inference speed (Stopwatch medians; BenchmarkDotNet lives in benchmarks/).</summary>
 public static class QuickBench
 {
-    /// <summary>Measures <paramref name="build"/>'s model on random 0–255 inputs.</summary>
-    public static BenchResult Run(Func<Sequential> build, int threads, int batchSize = 32, double secondsPerMeasure = 2.0)
+    /// <summary>Measures the FMA peak, then the model's training (alternating thread counts) and inference on random 0–255 inputs.</summary>
+    /// <exception cref="FileNotFoundException">resnet18-imagenet's package is not restored.</exception>
+    public static BenchResult Run(BenchSettings s)
     {
-        var model = build();
-        model.Threads = threads;
-        model.Compile(new Adam(), new SparseCategoricalCrossentropy(fromLogits: true), new Accuracy());
-        var shape = model.InputShape!;
-        int classes = model.OutputShape[^1];
-        var rng = new Rng(42);
-        var x = new Tensor([batchSize, .. shape]);
-        for (int i = 0; i < x.Length; i++) x.Span[i] = rng.Uniform(0, 255);
-        var y = new int[batchSize];
-        for (int i = 0; i < y.Length; i++) y[i] = rng.NextInt(classes);
-        var x1 = x.Slice(0, 1);
+        ArgumentNullException.ThrowIfNull(s);
+        var progress = s.Progress ?? (_ => { });
+        var readLoad = s.ReadLoad ?? (() => LoadAverage.Read());
+        var r = new BenchResult { ModelName = s.Model, Threads = s.Threads, Cores = Environment.ProcessorCount, Isa = FmaPeak.Isa };
+        r.LoadAverage = readLoad();
+        r.LoadWarning = LoadAverage.Warning(r.LoadAverage, r.Cores);
 
-        double train = Median(() => model.TrainOnBatch(x, y), secondsPerMeasure);
+        // The model first (a missing package fails fast), then the peak before any training or inference work.
+        progress($"building {s.Model}…");
+        var bm = BenchModel.Create(s.Model, s.Threads, s.BatchSize ?? BenchModel.DefaultBatch(s.Model));
+        progress("FMA peak (register-only loop)…");
+        (r.FmaPeak1t, r.FmaPeakCpu1t) = FmaPeak.MeasureBoth(1);
+        (r.FmaPeak, r.FmaPeakCpu) = s.Threads == 1 ? (r.FmaPeak1t, r.FmaPeakCpu1t) : FmaPeak.MeasureBoth(s.Threads);
+
+        var model = bm.Model;
+        int batch = r.BatchSize = bm.BatchSize;
+        r.BatchKey = bm.BatchKey;
+        r.TrainGflopPerStep = FlopCount.TrainStep(model, batch) / 1e9;
+        r.InferGflopPerImage = FlopCount.ModelForward(model, 1) / 1e9;
+
+        // Training: warm-up at N threads, then alternating pairs.
+        progress("training warm-up…");
+        int warmup = BenchModel.WarmupSteps(s.Model);
+        for (int i = 0; i <= warmup; i++) bm.TrainStep();
+        int steps = s.Steps ?? BenchModel.DefaultSteps(s.Model);
+        int pairs = s.Pairs ?? BenchModel.DefaultPairs(s.Model);
+        int pairThreads = Math.Max(2, s.Threads);
+        progress($"training: {pairs} pair(s) of runs at 1 and {pairThreads} threads, {steps} step(s) each…");
+        r.Paired = PairedTraining.Run(model, bm.TrainStep, pairs, steps, pairThreads, warmup);
+
+        // Bytes allocated per step at N threads (after a step at that count if the last run was not: switching threads may size buffers).
+        if (model.Threads != s.Threads)
+        {
+            model.Threads = s.Threads;
+            bm.TrainStep();
+        }
+        // This thread's allocations: the process total would count whatever else the host runs (e.g. parallel tests).
+        int allocSteps = Math.Clamp(steps, 1, 5);
         long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++) model.TrainOnBatch(x, y);
-        long alloc = (GC.GetAllocatedBytesForCurrentThread() - before) / 5;
-        double inferB = Median(() => model.Call(x), secondsPerMeasure);
-        double infer1 = Median(() => model.Call(x1), secondsPerMeasure);
+        for (int i = 0; i < allocSteps; i++) bm.TrainStep();
+        r.AllocBytesPerStep = (GC.GetAllocatedBytesForCurrentThread() - before) / allocSteps;
 
-        // Forward time of each layer on its own (inputs from one forward pass).
+        progress("inference…");
+        var x1 = bm.X.Slice(0, 1);
+        r.InferBatchMs = Median(() => model.Call(bm.X), s.SecondsPerMeasure);
+        r.InferB1Ms = Median(() => model.Call(x1), s.SecondsPerMeasure);
+
+        if (!bm.IsGraph)
+        {
+            progress("forward pass per layer…");
+            MeasureLayers(r, model, bm.X, s.SecondsPerMeasure / 4);
+        }
+        r.LoadAverageEnd = readLoad();
+        return r;
+    }
+
+    // Forward time of each layer on its own (inputs from one forward pass); conv2_fwd_gflops is the second Conv2D's.
+    private static void MeasureLayers(BenchResult r, Model model, Tensor x, double seconds)
+    {
         var inputs = new List<Tensor>();
         var h = x;
         foreach (var l in model.Layers) { inputs.Add(h); h = l.Forward(h).Clone(); }
-        var layers = new List<(string, string, double, double)>();
-        double conv2 = 0;
         int convIndex = 0;
         for (int i = 0; i < model.Layers.Count; i++)
         {
             var l = model.Layers[i];
             if (l is Input) continue;
             var input = inputs[i];
-            double ms = Median(() => l.Forward(input), secondsPerMeasure / 4);
-            double flops = Flops(l, batchSize);
+            double ms = Median(() => l.Forward(input), seconds);
+            double flops = FlopCount.Forward(l, r.BatchSize);
             double gf = flops > 0 ? flops / (ms * 1e6) : 0;
-            if (l is Conv2D && ++convIndex == 2) conv2 = gf;
-            layers.Add((l.Name, l.TypeName, ms, gf));
+            if (l is Conv2D && ++convIndex == 2) r.Conv2FwdGflops = gf;
+            r.Layers.Add((l.Name, l.TypeName, ms, gf));
         }
-        return new BenchResult(threads, batchSize, train, batchSize / train * 1000, inferB, batchSize / inferB * 1000, infer1, conv2, alloc, layers);
     }
 
-    /// <summary>Multiply-adds × 2 of a layer's forward pass.</summary>
-    public static double Flops(Layer l, int batch) => l switch
+    private static double Time(Action action)
     {
-        Conv2D c => 2.0 * batch * c.OutputShape![0] * c.OutputShape[1] * c.Filters * c.KernelSize.Height * c.KernelSize.Width * c.InputShape![2],
-        Dense d => 2.0 * batch * d.InputShape![0] * d.Units,
-        _ => 0,
-    };
+        long t0 = Stopwatch.GetTimestamp();
+        action();
+        return Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+    }
 
     // Median milliseconds of repeated calls after warm-up, for about the given time (at least 7 samples).
     private static double Median(Action action, double seconds)
@@ -105,12 +112,7 @@ public static class QuickBench
         var samples = new List<double>();
         var total = Stopwatch.StartNew();
         while (samples.Count < 7 || total.Elapsed.TotalSeconds < seconds && samples.Count < 10_000)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            action();
-            samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-        }
-        samples.Sort();
-        return samples[samples.Count / 2];
+            samples.Add(Time(action));
+        return Stats.Median(samples);
     }
 }
