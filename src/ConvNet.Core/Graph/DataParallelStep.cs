@@ -120,6 +120,13 @@ internal sealed class DataParallelStep
     // Replica `part` on rows [s, s + count): forward, loss gradient (scaled to the whole batch's mean), backward.
     private void Pass(int part, int _, int __)
     {
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
+        try { PassCore(part); }
+        finally { _replicas[part].AllocatedBytes += GC.GetAllocatedBytesForCurrentThread() - allocated; }
+    }
+
+    private void PassCore(int part)
+    {
         int s = WorkerPool.RangeStart(_n, _parts, part), count = WorkerPool.RangeStart(_n, _parts, part + 1) - s;
         var r = _replicas[part];
         var y = r.Plan.Forward(r.InputRows(_x!, s, count), training: true, record: true);

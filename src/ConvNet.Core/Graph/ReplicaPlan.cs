@@ -21,6 +21,10 @@ internal sealed class ReplicaPlan
     /// <summary>The replica's execution plan (same steps and fusion as the master's).</summary>
     internal ExecutionPlan Plan { get; }
 
+    /// <summary>Bytes allocated by the thread that ran this replica's passes, summed over the passes (for allocation tests:
+    /// the other threads' allocations are not seen by <see cref="GC.GetAllocatedBytesForCurrentThread"/> on the caller).</summary>
+    internal long AllocatedBytes { get; set; }
+
     /// <summary>The sum of per-sample losses of the last pass.</summary>
     internal double Loss { get; set; }
 
