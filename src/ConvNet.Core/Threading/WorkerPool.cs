@@ -4,7 +4,7 @@ namespace ConvNet.Threading;
 
 /// <summary>
 /// A tiny fork-join pool for data-parallel kernels: <c>threads − 1</c> dedicated background workers that
-/// spin briefly and then sleep, and the calling thread as worker 0. One <see cref="Run"/> costs a few
+/// spin and yield briefly and then block (never <c>Sleep(1)</c>), and the calling thread as worker 0. One <see cref="Run"/> costs a few
 /// microseconds (no <c>Parallel.For</c> wake-up, no allocation when the body delegate is cached).
 /// Work is split into contiguous, ordered ranges, so results are deterministic for a given thread count.
 /// </summary>
@@ -87,10 +87,13 @@ internal sealed class WorkerPool
         long seen = 0;
         while (true)
         {
-            int spins = 0;
+            // Spin, then yield (so a descheduled caller or another process gets the core), for up to ~2 ms; then block.
+            var spin = new SpinWait();
+            long deadline = 0;
             while (Volatile.Read(ref _generation) == seen)
             {
-                if (++spins < 2000) Thread.SpinWait(20);
+                if (deadline == 0) deadline = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 500;
+                if (System.Diagnostics.Stopwatch.GetTimestamp() < deadline) spin.SpinOnce(sleep1Threshold: -1);
                 else lock (_lock) { while (_generation == seen) Monitor.Wait(_lock); }
             }
             Action<int, int, int> body; int n, parts;
