@@ -4,9 +4,10 @@ namespace ConvNet.Threading;
 
 /// <summary>
 /// A tiny fork-join pool for data-parallel kernels: <c>threads − 1</c> dedicated background workers that
-/// spin and yield briefly and then block (never <c>Sleep(1)</c>), and the calling thread as worker 0. One <see cref="Run"/> costs a few
+/// spin and yield briefly and then block (never <c>Sleep(1)</c>), and the calling thread. One <see cref="Run"/> costs a few
 /// microseconds (no <c>Parallel.For</c> wake-up, no allocation when the body delegate is cached).
-/// Work is split into contiguous, ordered ranges, so results are deterministic for a given thread count.
+/// Work is split into contiguous, ordered ranges (parts), so results are deterministic for a given thread count; each part
+/// is claimed by whichever thread is free first, so a worker that is not scheduled does not hold the caller up.
 /// </summary>
 internal sealed class WorkerPool
 {
@@ -14,8 +15,9 @@ internal sealed class WorkerPool
     private readonly object _lock = new();
     private Action<int, int, int>? _body;
     private readonly object _runLock = new();
-    private int _n, _parts, _remaining;
+    private int _n, _parts, _done;
     private long _generation;
+    private long _claim;   // (generation tag << 32) | next unclaimed part of the current Run
     private Exception? _error;
 
     /// <summary>The shared pool with <paramref name="threads"/> threads (created once per count).</summary>
@@ -34,7 +36,7 @@ internal sealed class WorkerPool
         for (int id = 1; id < threads; id++)
         {
             int worker = id;
-            new Thread(() => Work(worker)) { IsBackground = true, Name = $"ConvNet worker {worker}/{threads}" }.Start();
+            new Thread(() => Work()) { IsBackground = true, Name = $"ConvNet worker {worker}/{threads}" }.Start();
         }
     }
 
@@ -60,19 +62,39 @@ internal sealed class WorkerPool
 
     private void RunLocked(int n, int parts, Action<int, int, int> body)
     {
+        long generation;
         lock (_lock)
         {
-            _body = body; _n = n; _parts = parts; _error = null;
-            _remaining = parts - 1;
-            _generation++;
+            _body = body; _n = n; _parts = parts; _error = null; _done = 0;
+            generation = ++_generation;
+            Volatile.Write(ref _claim, Tag(generation));
             Monitor.PulseAll(_lock);
         }
-        Execute(body, n, parts, 0);
+        RunParts(generation, body, n, parts);
         var spin = new SpinWait();
         // Spin, then yield (Sleep(0)/Yield lets a descheduled worker run on a busy machine), but never Sleep(1): that costs a millisecond.
-        while (Volatile.Read(ref _remaining) > 0) spin.SpinOnce(sleep1Threshold: -1);
+        while (Volatile.Read(ref _done) < parts) spin.SpinOnce(sleep1Threshold: -1);
         _body = null;
         if (_error is { } e) ExceptionDispatchInfo.Capture(e).Throw();
+    }
+
+    private static long Tag(long generation) => (long)((ulong)(uint)generation << 32);
+
+    // Claims and runs parts of this generation's Run until none is left. Any thread may run any part (the caller takes the
+    // parts of a worker that has not woken up yet), so a descheduled worker delays a Run only once it has started a part.
+    // Results depend on the part, never on the thread that runs it.
+    private void RunParts(long generation, Action<int, int, int> body, int n, int parts)
+    {
+        long tag = Tag(generation);
+        while (true)
+        {
+            long c = Volatile.Read(ref _claim);
+            int part = (int)(c & 0xFFFFFFFFL);
+            if ((c & ~0xFFFFFFFFL) != tag || part >= parts) return;
+            if (Interlocked.CompareExchange(ref _claim, c + 1, c) != c) continue;
+            Execute(body, n, parts, part);
+            Interlocked.Increment(ref _done);
+        }
     }
 
     private void Execute(Action<int, int, int> body, int n, int parts, int part)
@@ -82,7 +104,7 @@ internal sealed class WorkerPool
         catch (Exception ex) { Interlocked.CompareExchange(ref _error, ex, null); }
     }
 
-    private void Work(int id)
+    private void Work()
     {
         long seen = 0;
         while (true)
@@ -96,13 +118,9 @@ internal sealed class WorkerPool
                 if (System.Diagnostics.Stopwatch.GetTimestamp() < deadline) spin.SpinOnce(sleep1Threshold: -1);
                 else lock (_lock) { while (_generation == seen) Monitor.Wait(_lock); }
             }
-            Action<int, int, int> body; int n, parts;
-            lock (_lock) { seen = _generation; body = _body!; n = _n; parts = _parts; }
-            if (id < parts)
-            {
-                Execute(body, n, parts, id);
-                Interlocked.Decrement(ref _remaining);
-            }
+            Action<int, int, int>? body; int n, parts;
+            lock (_lock) { seen = _generation; body = _body; n = _n; parts = _parts; }
+            if (body is not null) RunParts(seen, body, n, parts);
         }
     }
 }
