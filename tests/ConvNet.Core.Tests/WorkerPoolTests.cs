@@ -3,40 +3,42 @@ using Xunit;
 
 namespace ConvNet.Core.Tests;
 
-/// <summary>The pool's parts are claimed by whichever thread is free: every part still runs exactly once per Run, with its
-/// fixed range, and an exception in a part reaches the caller.</summary>
-public sealed class WorkerPoolTests
+/// <summary>The fork-join pool: every part runs exactly once on its ordered range, and errors reach the caller.</summary>
+public class WorkerPoolTests
 {
     [Theory]
+    [InlineData(2, 1)]
     [InlineData(2, 2)]
     [InlineData(2, 7)]
-    [InlineData(3, 5)]
-    public void EveryPartRunsOncePerRunWithItsRange(int threads, int n)
+    [InlineData(3, 2)]
+    [InlineData(3, 10)]
+    [InlineData(5, 1000)]
+    public void EveryItemIsCoveredOnceByOrderedRanges(int threads, int n)
     {
         var pool = WorkerPool.ForThreads(threads);
-        int parts = pool.Parts(n);
-        var runs = new int[parts];
-        var ranges = new (int Start, int Count)[parts];
-        Action<int, int, int> body = (part, s, cnt) => { Interlocked.Increment(ref runs[part]); ranges[part] = (s, cnt); };
-        for (int r = 1; r <= 3000; r++)
+        for (int rep = 0; rep < 200; rep++)
         {
-            pool.Run(n, body);
-            for (int p = 0; p < parts; p++)
+            var hits = new int[n];
+            var starts = new int[pool.Parts(n)];
+            pool.Run(n, (part, s, c) =>
             {
-                Assert.Equal(r, Volatile.Read(ref runs[p]));
-                Assert.Equal((WorkerPool.RangeStart(n, parts, p), WorkerPool.RangeStart(n, parts, p + 1) - WorkerPool.RangeStart(n, parts, p)), ranges[p]);
-            }
+                starts[part] = s;
+                for (int i = s; i < s + c; i++) Interlocked.Increment(ref hits[i]);
+            });
+            Assert.All(hits, h => Assert.Equal(1, h));
+            for (int p = 0; p < starts.Length; p++) Assert.Equal(WorkerPool.RangeStart(n, starts.Length, p), starts[p]);
         }
     }
 
     [Fact]
-    public void AnExceptionInAPartReachesTheCaller()
+    public void AnExceptionInAPartReachesTheCallerAndThePoolStaysUsable()
     {
         var pool = WorkerPool.ForThreads(2);
-        var e = Assert.Throws<InvalidOperationException>(() => pool.Run(4, (part, _, _) => { if (part == 1) throw new InvalidOperationException("part 1"); }));
-        Assert.Equal("part 1", e.Message);
+        var e = Assert.Throws<InvalidOperationException>(() =>
+            pool.Run(2, (part, _, _) => { if (part == 1) throw new InvalidOperationException("part 1 failed"); }));
+        Assert.Equal("part 1 failed", e.Message);
         int sum = 0;
-        pool.Run(4, (_, _, cnt) => Interlocked.Add(ref sum, cnt));   // the pool still works
-        Assert.Equal(4, sum);
+        pool.Run(10, (_, s, c) => Interlocked.Add(ref sum, c));
+        Assert.Equal(10, sum);
     }
 }

@@ -4,20 +4,22 @@ namespace ConvNet.Threading;
 
 /// <summary>
 /// A tiny fork-join pool for data-parallel kernels: <c>threads − 1</c> dedicated background workers that
-/// spin and yield briefly and then block (never <c>Sleep(1)</c>), and the calling thread. One <see cref="Run"/> costs a few
-/// microseconds (no <c>Parallel.For</c> wake-up, no allocation when the body delegate is cached).
-/// Work is split into contiguous, ordered ranges (parts), so results are deterministic for a given thread count; each part
-/// is claimed by whichever thread is free first, so a worker that is not scheduled does not hold the caller up.
+/// spin briefly and then sleep, and the calling thread. One <see cref="Run"/> costs a few microseconds
+/// (no <c>Parallel.For</c> wake-up, no allocation when the body delegate is cached).
+/// Work is split into min(threads, n) contiguous, ordered ranges ("parts"), and every thread — the caller included —
+/// <b>claims</b> parts until none is left. A body's result depends only on its part number, never on which thread ran
+/// it, so results are deterministic for a given thread count; and a worker that the OS has descheduled cannot stall
+/// the caller: the caller runs the unclaimed parts itself and waits only for parts already being run.
 /// </summary>
 internal sealed class WorkerPool
 {
     private static readonly Dictionary<int, WorkerPool> Pools = [];
     private readonly object _lock = new();
-    private Action<int, int, int>? _body;
     private readonly object _runLock = new();
-    private int _n, _parts, _done;
+    private Action<int, int, int>? _body;
+    private int _n, _parts, _remaining;
     private long _generation;
-    private long _claim;   // (generation tag << 32) | next unclaimed part of the current Run
+    private long _claim;   // (generation << 32) | next part to claim; one 64-bit word so a late worker can't claim a newer run's part
     private Exception? _error;
 
     /// <summary>The shared pool with <paramref name="threads"/> threads (created once per count).</summary>
@@ -34,10 +36,7 @@ internal sealed class WorkerPool
     {
         Threads = threads;
         for (int id = 1; id < threads; id++)
-        {
-            int worker = id;
-            new Thread(() => Work()) { IsBackground = true, Name = $"ConvNet worker {worker}/{threads}" }.Start();
-        }
+            new Thread(Work) { IsBackground = true, Name = $"ConvNet worker {id}/{threads}" }.Start();
     }
 
     /// <summary>Number of threads including the caller.</summary>
@@ -65,43 +64,36 @@ internal sealed class WorkerPool
         long generation;
         lock (_lock)
         {
-            _body = body; _n = n; _parts = parts; _error = null; _done = 0;
+            _body = body; _n = n; _parts = parts; _error = null;
+            _remaining = parts;
             generation = ++_generation;
-            Volatile.Write(ref _claim, Tag(generation));
+            Volatile.Write(ref _claim, (generation & 0x7fffffff) << 32);
             Monitor.PulseAll(_lock);
         }
-        RunParts(generation, body, n, parts);
+        ClaimAndRun(generation, body, n, parts);
         var spin = new SpinWait();
-        // Spin, then yield (Sleep(0)/Yield lets a descheduled worker run on a busy machine), but never Sleep(1): that costs a millisecond.
-        while (Volatile.Read(ref _done) < parts) spin.SpinOnce(sleep1Threshold: -1);
+        // Only parts a worker claimed are left: spin, then yield (Sleep(0)/Yield), but never Sleep(1): that costs a millisecond.
+        while (Volatile.Read(ref _remaining) > 0) spin.SpinOnce(sleep1Threshold: -1);
         _body = null;
         if (_error is { } e) ExceptionDispatchInfo.Capture(e).Throw();
     }
 
-    private static long Tag(long generation) => (long)((ulong)(uint)generation << 32);
-
-    // Claims and runs parts of this generation's Run until none is left. Any thread may run any part (the caller takes the
-    // parts of a worker that has not woken up yet), so a descheduled worker delays a Run only once it has started a part.
-    // Results depend on the part, never on the thread that runs it.
-    private void RunParts(long generation, Action<int, int, int> body, int n, int parts)
+    // Claims parts of run `generation` one at a time and runs them, until every part has been claimed.
+    private void ClaimAndRun(long generation, Action<int, int, int> body, int n, int parts)
     {
-        long tag = Tag(generation);
+        long tag = (generation & 0x7fffffff) << 32;
         while (true)
         {
             long c = Volatile.Read(ref _claim);
-            int part = (int)(c & 0xFFFFFFFFL);
-            if ((c & ~0xFFFFFFFFL) != tag || part >= parts) return;
+            if ((c & ~0xffffffffL) != tag) return;        // a newer run has started: this one is complete
+            int part = (int)(c & 0xffffffff);
+            if (part >= parts) return;
             if (Interlocked.CompareExchange(ref _claim, c + 1, c) != c) continue;
-            Execute(body, n, parts, part);
-            Interlocked.Increment(ref _done);
+            int s = RangeStart(n, parts, part), e = RangeStart(n, parts, part + 1);
+            try { if (e > s) body(part, s, e - s); }
+            catch (Exception ex) { Interlocked.CompareExchange(ref _error, ex, null); }
+            Interlocked.Decrement(ref _remaining);
         }
-    }
-
-    private void Execute(Action<int, int, int> body, int n, int parts, int part)
-    {
-        int s = RangeStart(n, parts, part), e = RangeStart(n, parts, part + 1);
-        try { if (e > s) body(part, s, e - s); }
-        catch (Exception ex) { Interlocked.CompareExchange(ref _error, ex, null); }
     }
 
     private void Work()
@@ -109,18 +101,15 @@ internal sealed class WorkerPool
         long seen = 0;
         while (true)
         {
-            // Spin, then yield (so a descheduled caller or another process gets the core), for up to ~2 ms; then block.
-            var spin = new SpinWait();
-            long deadline = 0;
+            int spins = 0;
             while (Volatile.Read(ref _generation) == seen)
             {
-                if (deadline == 0) deadline = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 500;
-                if (System.Diagnostics.Stopwatch.GetTimestamp() < deadline) spin.SpinOnce(sleep1Threshold: -1);
+                if (++spins < 2000) Thread.SpinWait(20);
                 else lock (_lock) { while (_generation == seen) Monitor.Wait(_lock); }
             }
             Action<int, int, int>? body; int n, parts;
             lock (_lock) { seen = _generation; body = _body; n = _n; parts = _parts; }
-            if (body is not null) RunParts(seen, body, n, parts);
+            if (body is not null) ClaimAndRun(seen, body, n, parts);
         }
     }
 }
