@@ -63,7 +63,11 @@ internal sealed class DataParallelStep
         if (threads < 2 || !Supports(tensors, input)) return null;
         var replicas = new ReplicaPlan[threads];
         for (int k = 0; k < threads; k++)
-            if ((replicas[k] = ReplicaPlan.Create(tensors, input, output, fusion, shareGradients: k == 0)!) is null) return null;
+        {
+            var replica = ReplicaPlan.Create(tensors, input, output, fusion, shareGradients: k == 0);
+            if (replica is null) return null;
+            replicas[k] = replica;
+        }
         var masterParameters = tensors.SelectMany(t => t.Layer.Parameters).ToArray();
         return new DataParallelStep(master, replicas, masterParameters);
     }
