@@ -230,6 +230,15 @@ public abstract class Layer
     /// <summary>Creates parameters for the (validated) input shape. Default: none.</summary>
     protected virtual void CreateParameters(int[] inputShape, Rng rng) { }
 
+    /// <summary>For a data-parallel replica (a clone of <paramref name="master"/>): uses the master's parameter values. With
+    /// <paramref name="shareGradients"/> it uses the master's <see cref="Parameter"/> objects (gradients add into the master's),
+    /// else new ones with their own gradient buffers.</summary>
+    internal void ShareParametersOf(Layer master, bool shareGradients)
+    {
+        _parameters.Clear();
+        foreach (var p in master._parameters) _parameters.Add(shareGradients ? p : new Parameter(p.Name, p.Value, p.Trainable));
+    }
+
     /// <summary>Registers a parameter (called from <see cref="CreateParameters"/>).</summary>
     protected Parameter AddParameter(string name, Tensor value, bool trainable = true)
     {
@@ -316,7 +325,11 @@ public abstract class Layer
 
     /// <summary>Runs <paramref name="body"/>(part, start, count) over contiguous ordered ranges of [0, n), one per thread.
     /// Pass a delegate cached in a field: then the call allocates nothing.</summary>
-    internal void ForBatch(int n, Action<int, int, int> body) => Threading.WorkerPool.ForThreads(Threads).Run(n, body);
+    internal void ForBatch(int n, Action<int, int, int> body)
+    {
+        if (Threads == 1) { if (n > 0) body(0, 0, n); return; }   // inline, no pool lookup (data-parallel replicas run here)
+        Threading.WorkerPool.ForThreads(Threads).Run(n, body);
+    }
 
     /// <summary>Number of ranges <see cref="ForBatch"/> uses for <paramref name="n"/> items.</summary>
     internal int Parts(int n) => Math.Max(1, Math.Min(Threads, n));

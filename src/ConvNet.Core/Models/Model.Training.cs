@@ -184,18 +184,32 @@ public partial class Model
         if (targets.Kind == TargetKind.Labels) CheckLabels(targets.Labels, classes, epoch, batch);
         if (!AllFinite(bx.Span))
             throw new TrainingException($"{Where(epoch, batch)}: the input batch contains NaN or infinite values; nothing was updated.");
-        var logits = Run(bx, training: true, record: true);
         int rows = bx.Shape[0];
-        var grad = GradTensor(logits.Shape);
-        grad.Span.Clear();
-        EnsureLength(ref _scratch, logits.Length);
-        double loss = _loss!.Compute(rows, classes, logits.Span, targets, grad.Span, _scratch);
+        var dp = DataParallelFor(rows);   // null: layer-parallel (one fork-join per layer)
+        Tensor logits, grad = null!;
+        double loss;
+        if (dp is not null) { loss = dp.Run(bx, targets, _loss!, classes); logits = dp.Logits!; }
+        else
+        {
+            logits = Run(bx, training: true, record: true);
+            grad = GradTensor(logits.Shape);
+            grad.Span.Clear();
+            EnsureLength(ref _scratch, logits.Length);
+            loss = _loss!.Compute(rows, classes, logits.Span, targets, grad.Span, _scratch);
+        }
         if (!double.IsFinite(loss))
+        {
+            dp?.DiscardGradients();
             throw new TrainingException($"{Where(epoch, batch)}: the loss became {loss}; the batch was not applied (try a lower learning rate).") { LossNotFinite = true };
+        }
         foreach (var m in _metrics) m.Update(rows, classes, logits.Span, targets);
-        var plan = Plan();
-        plan.PrepareBackward(inputNeedsGradient: false);
-        if (plan.AnyGradient) plan.Backward(grad);
+        if (dp is not null) dp.ReduceGradients();
+        else
+        {
+            var plan = Plan();
+            plan.PrepareBackward(inputNeedsGradient: false);
+            if (plan.AnyGradient) plan.Backward(grad);
+        }
         _optimizer!.Threads = Threads;
         _optimizer.BeginStep();
         ApplyOptimizer(this, _optimizer);
