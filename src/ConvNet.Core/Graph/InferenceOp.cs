@@ -1,0 +1,20 @@
+namespace ConvNet;
+
+/// <summary>
+/// A step of the inference plan that replaces one or more layer calls (e.g. conv+BN+add+ReLU) with one parallel pass. It
+/// writes into the plan's output buffer and never allocates after the first call for a batch size. Built by
+/// <see cref="InferenceRewrite"/>; the layers keep their parameters and are read on every call, so a change to them is seen.
+/// </summary>
+internal abstract class InferenceOp
+{
+    /// <summary>Computes the step's output for <paramref name="inputs"/> into <paramref name="output"/> and returns it.</summary>
+    internal abstract Tensor Forward(Tensor[] inputs, Tensor output);
+
+    /// <summary>The input shape the op expects per sample.</summary>
+    private protected static void RequireInput(Layer layer, Tensor x, IReadOnlyList<int> sample)
+    {
+        if (!Layer.IsBatchOf(x.Shape, sample))
+            throw new LayerShapeException(layer.Name, Layer.Fmt(sample, true), x.Shape.ToString(),
+                $"Layer '{layer.Name}' ({layer.TypeName}): expected input shape {Layer.Fmt(sample, true)}, got {x.Shape}.");
+    }
+}
