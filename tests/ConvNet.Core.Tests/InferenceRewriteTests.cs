@@ -191,7 +191,7 @@ public class InferenceRewriteTests
         string names = string.Join(", ", plan.InferenceSteps.Select(s => s.Name));
         Assert.False(plan.InferenceSteps.Any(s => s.Op is null && s.Layer is BatchNormalization or ZeroPadding2D or Add or ReLU), names);
         Assert.Equal(fused.Layers.OfType<Conv2D>().Count(), plan.InferenceSteps.Count(s => s.Op is FusedConvEpilogue));
-        Assert.Equal(fused.Layers.OfType<Add>().Count(), plan.InferenceSteps.Count(s => s.Name.Contains("add", StringComparison.Ordinal) && s.Op is FusedConvEpilogue));
+        Assert.Equal(fused.Layers.OfType<Add>().Count(), plan.InferenceSteps.Count(s => s.Name.Contains("+add", StringComparison.Ordinal) && s.Op is FusedConvEpilogue));
         Assert.Contains(plan.InferenceSteps, s => s.Op is DenseByUnits);
         // The training plan is untouched.
         Assert.Contains(plan.Steps, s => s.Layer is BatchNormalization);

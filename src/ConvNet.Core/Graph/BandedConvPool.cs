@@ -34,7 +34,7 @@ internal sealed class BandedConvPool : InferenceOp
         _pg = _pool.Geometry(1);
         if (_argmax.Length < output.Length) _argmax = new byte[output.Length];
         _x = x; _y = output;
-        _conv.ForBatch(n * _pg.OH, _part);
+        Threading.WorkerPool.ForThreads(_conv.Threads).RunChunks(n * _pg.OH, InferenceOp.Chunks(_conv, n * _pg.OH), _part);
         _x = null;
         return output;
     }

@@ -11,7 +11,7 @@ internal sealed class DenseByUnits : InferenceOp
 {
     /// <summary>Largest batch run by units; above it the layer's own batch-parallel GEMM is faster.</summary>
     internal const int MaxBatch = 8;
-    private const int Block = 16;   // columns per work unit
+    private const int Block = 32;   // columns per work unit
     private readonly Dense _dense;
     private readonly Tensor[] _one = new Tensor[1];
     private readonly Action<int, int, int> _part;
@@ -38,7 +38,8 @@ internal sealed class DenseByUnits : InferenceOp
         }
         RequireInput(_dense, x, _dense.InputShape!);
         _x = x; _y = output;
-        _dense.ForBatch((_dense.Units + Block - 1) / Block, _part);
+        int blocks = (_dense.Units + Block - 1) / Block;
+        Threading.WorkerPool.ForThreads(_dense.Threads).RunChunks(blocks, Chunks(_dense, blocks), _part);
         _x = null;
         return output;
     }

@@ -53,7 +53,7 @@ internal sealed class FusedConvEpilogue : InferenceOp
         if (_r is not null && _r.Shape != output.Shape)
             throw new LayerShapeException(_conv.Name, output.Shape.ToString(), _r.Shape.ToString(), $"Residual input of '{_conv.Name}': expected {output.Shape}, got {_r.Shape}.");
         if (_bn is not null) FoldBatchNorm();
-        _conv.ForBatch(n * _g.OH, _part);
+        Threading.WorkerPool.ForThreads(_conv.Threads).RunChunks(n * _g.OH, Chunks(_conv, n * _g.OH), _part);
         _x = _r = null;
         return output;
     }

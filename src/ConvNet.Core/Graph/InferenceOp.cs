@@ -10,7 +10,11 @@ internal abstract class InferenceOp
     /// <summary>Computes the step's output for <paramref name="inputs"/> into <paramref name="output"/> and returns it.</summary>
     internal abstract Tensor Forward(Tensor[] inputs, Tensor output);
 
-    /// <summary>The input shape the op expects per sample.</summary>
+    /// <summary>Chunks for <see cref="Threading.WorkerPool.RunChunks"/>: a few per thread, so that a thread that starts late
+    /// (a busy machine) finds the work done by the others instead of holding everyone up.</summary>
+    internal static int Chunks(Layer layer, int units) => layer.Threads == 1 ? 1 : Math.Min(units, 4 * layer.Threads);
+
+    /// <summary>Throws unless <paramref name="x"/> is a batch of <paramref name="sample"/>.</summary>
     private protected static void RequireInput(Layer layer, Tensor x, IReadOnlyList<int> sample)
     {
         if (!Layer.IsBatchOf(x.Shape, sample))

@@ -6,10 +6,13 @@ namespace ConvNet.Kernels;
 /// <summary>
 /// C[M×N] += A[M×K] · B[K×N] with explicit row strides, for few rows (inference with a small batch): B is streamed once per
 /// tile of up to 4 rows of A, so a column slice B[:, j0..j1) (a Dense layer's share of output units) is read once.
-/// Naive twin: <see cref="GemmStridedReference"/>.
+/// Each element sums in the order of <see cref="GemmAvx2"/>'s NN (slices of 256 of the reduction, each an FMA chain from 0
+/// added to C), so a Dense layer gives bit-identical results either way. Naive twin: <see cref="GemmStridedReference"/>.
 /// </summary>
 internal static unsafe class GemmStrided
 {
+    private const int Kc = 256;   // = GemmAvx2.KcNN: the same summation order
+
     /// <summary>C[i, j] += Σ_p A[i, p]·B[p, j]; rows of A, B, C are lda, ldb, ldc apart.</summary>
     public static void NN(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc)
     {
@@ -19,7 +22,8 @@ internal static unsafe class GemmStrided
             for (int i = 0; i < m; i += 4)
             {
                 int r = Math.Min(4, m - i);
-                Tile(r, n, k, ap + (nint)i * lda, lda, bp, ldb, cp + (nint)i * ldc, ldc);
+                for (int p0 = 0; p0 < k; p0 += Kc)
+                    Tile(r, n, Math.Min(Kc, k - p0), ap + (nint)i * lda + p0, lda, bp + (nint)p0 * ldb, ldb, cp + (nint)i * ldc, ldc);
             }
     }
 
@@ -41,7 +45,7 @@ internal static unsafe class GemmStrided
             for (int i = 0; i < r; i++)
             {
                 float s = 0;
-                for (int p = 0; p < k; p++) s += a[(nint)i * lda + p] * b[(nint)p * ldb + j];
+                for (int p = 0; p < k; p++) s = MathF.FusedMultiplyAdd(a[(nint)i * lda + p], b[(nint)p * ldb + j], s);
                 c[(nint)i * ldc + j] += s;
             }
     }

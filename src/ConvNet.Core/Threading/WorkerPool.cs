@@ -17,6 +17,9 @@ internal sealed class WorkerPool
     private int _n, _parts, _remaining;
     private long _generation;
     private Exception? _error;
+    private bool _dynamic;      // the current run hands out chunks (RunChunks)
+    private long _claim;        // RunChunks: (31 bits of the generation << 32) | next unclaimed chunk
+    private int _chunksDone;
 
     /// <summary>The shared pool with <paramref name="threads"/> threads (created once per count).</summary>
     public static WorkerPool ForThreads(int threads)
@@ -58,11 +61,52 @@ internal sealed class WorkerPool
         lock (_runLock) RunLocked(n, parts, body);
     }
 
+    /// <summary>
+    /// Calls <paramref name="body"/>(chunk, start, count) for each of min(<paramref name="chunks"/>, n) contiguous ordered ranges
+    /// of [0, n), each claimed by whichever thread is free. The caller runs chunks too and never waits for a worker that has not
+    /// started (on a busy machine it may be descheduled), only for chunks in progress. The body's result must not depend on
+    /// the thread that runs a chunk (per-thread scratch only); a body must not call Run.
+    /// </summary>
+    public void RunChunks(int n, int chunks, Action<int, int, int> body)
+    {
+        chunks = Math.Min(chunks, n);
+        if (Threads == 1 || chunks <= 1) { if (n > 0) body(0, 0, n); return; }
+        lock (_runLock)
+        {
+            long gen;
+            lock (_lock)
+            {
+                _body = body; _n = n; _parts = chunks; _error = null; _dynamic = true; _chunksDone = 0;
+                gen = ++_generation;
+                Volatile.Write(ref _claim, (gen & int.MaxValue) << 32);
+                Monitor.PulseAll(_lock);
+            }
+            Claim(body, n, chunks, gen);
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _chunksDone) < chunks) spin.SpinOnce(sleep1Threshold: -1);
+            // _body and _dynamic stay set: a worker that wakes late sees this finished run and claims nothing.
+            if (_error is { } e) ExceptionDispatchInfo.Capture(e).Throw();
+        }
+    }
+
+    // Claims and runs chunks of run `gen` until none is left (or a later run started).
+    private void Claim(Action<int, int, int> body, int n, int chunks, long gen)
+    {
+        while (true)
+        {
+            long v = Volatile.Read(ref _claim);
+            if (v >> 32 != (gen & int.MaxValue) || (int)v >= chunks) return;
+            if (Interlocked.CompareExchange(ref _claim, v + 1, v) != v) continue;
+            Execute(body, n, chunks, (int)v);
+            Interlocked.Increment(ref _chunksDone);
+        }
+    }
+
     private void RunLocked(int n, int parts, Action<int, int, int> body)
     {
         lock (_lock)
         {
-            _body = body; _n = n; _parts = parts; _error = null;
+            _body = body; _n = n; _parts = parts; _error = null; _dynamic = false;
             _remaining = parts - 1;
             _generation++;
             Monitor.PulseAll(_lock);
@@ -93,9 +137,10 @@ internal sealed class WorkerPool
                 if (++spins < 2000) Thread.SpinWait(20);
                 else lock (_lock) { while (_generation == seen) Monitor.Wait(_lock); }
             }
-            Action<int, int, int> body; int n, parts;
-            lock (_lock) { seen = _generation; body = _body!; n = _n; parts = _parts; }
-            if (id < parts)
+            Action<int, int, int> body; int n, parts; bool dynamic;
+            lock (_lock) { seen = _generation; body = _body!; n = _n; parts = _parts; dynamic = _dynamic; }
+            if (dynamic) Claim(body, n, parts, seen);
+            else if (id < parts)
             {
                 Execute(body, n, parts, id);
                 Interlocked.Decrement(ref _remaining);
