@@ -10,7 +10,7 @@ namespace ConvNet;
 internal sealed class DenseByUnits : InferenceOp
 {
     /// <summary>Largest batch run by units; above it the layer's own batch-parallel GEMM is faster.</summary>
-    internal const int MaxBatch = 8;
+    internal const int MaxBatch = 32;
     private const int Block = 32;   // columns per work unit
     private readonly Dense _dense;
     private readonly Tensor[] _one = new Tensor[1];

@@ -8,10 +8,25 @@ namespace ConvNet;
 /// pass. Work is split over (image, output row) so that one image uses every thread; each band of rows is convolved and then
 /// gets its epilogue (<see cref="ConvEpilogue"/>: BN scale/shift, residual, ReLU) while it is in cache. The BN is folded into
 /// a per-channel scale and shift recomputed on every call from the layers' current parameters (nothing is copied or mutated).
+/// <para>Large weights (deep layers: more than <see cref="SlicedWeightBytes"/>) are split over output channels instead: each
+/// unit copies a slice of 64 or 32 output channels of the weights into a per-thread buffer that stays in L2 and convolves every
+/// row with it, so the weights are read from memory once per call rather than once per output row. The input is first copied
+/// into a zero-padded buffer, so that the small images of those layers have no border columns (which the kernels run one
+/// pixel at a time).</para>
 /// </summary>
 internal sealed class FusedConvEpilogue : InferenceOp
 {
     private const int BandFloats = 32768;   // ≈ 128 KB of output per band: convolved and finished in L2
+    /// <summary>Weights above this size run by output-channel slices.</summary>
+    internal const int SlicedWeightBytes = 1 << 20;
+    private const int SliceBytes = 1280 << 10;   // a weight slice stays in L2: 64 channels up to 3×3×256 inputs, else 32
+    [ThreadStatic] private static float[]? _packed, _sliceOut;   // per thread, grown on demand (no allocation in steady state)
+    private readonly bool _sliced;
+    private readonly int _slice;             // output channels per slice
+    private float[] _padded = [];            // sliced: (N, Hp, Wp, C) zero-padded input (borders stay zero)
+    private ConvGeometry _gp;                // sliced: the Valid geometry on the padded input
+    private readonly Action<int, int, int> _slicePart;
+    private int _n;
     private readonly Conv2D _conv;
     private readonly ZeroPadding2D? _pad;
     private readonly BatchNormalization? _bn;
@@ -27,6 +42,10 @@ internal sealed class FusedConvEpilogue : InferenceOp
         _scale = new float[conv.Filters];
         _shift = new float[conv.Filters];
         _part = Part;
+        _slicePart = SlicePart;
+        long taps = (long)conv.KernelSize.Height * conv.KernelSize.Width * conv.InputShape![2];
+        _sliced = taps * conv.Filters * sizeof(float) > SlicedWeightBytes;
+        _slice = taps * 64 * sizeof(float) <= SliceBytes ? 64 : 32;
     }
 
     /// <summary>True if the op can run <paramref name="conv"/> (its own activation is linear or ReLU).</summary>
@@ -53,7 +72,15 @@ internal sealed class FusedConvEpilogue : InferenceOp
         if (_r is not null && _r.Shape != output.Shape)
             throw new LayerShapeException(_conv.Name, output.Shape.ToString(), _r.Shape.ToString(), $"Residual input of '{_conv.Name}': expected {output.Shape}, got {_r.Shape}.");
         if (_bn is not null) FoldBatchNorm();
-        Threading.WorkerPool.ForThreads(_conv.Threads).RunChunks(n * _g.OH, Chunks(_conv, n * _g.OH), _part);
+        _n = n;
+        var pool = Threading.WorkerPool.ForThreads(_conv.Threads);
+        int slices = (_g.K + _slice - 1) / _slice;
+        if (_sliced)
+        {
+            PadInput(x, n);
+            pool.RunChunks(slices, Chunks(_conv, slices), _slicePart);
+        }
+        else pool.RunChunks(n * _g.OH, Chunks(_conv, n * _g.OH), _part);
         _x = _r = null;
         return output;
     }
@@ -71,6 +98,47 @@ internal sealed class FusedConvEpilogue : InferenceOp
             float s = (bn.Scale ? gamma[k] : 1f) * (1f / MathF.Sqrt(variance[k] + bn.Epsilon));
             _scale[k] = s;
             _shift[k] = ((bias.IsEmpty ? 0f : bias[k]) - mean[k]) * s + (bn.Center ? beta[k] : 0f);
+        }
+    }
+
+    // Copies x into the zero-padded buffer (allocated, zeroed, on the first call for a batch size).
+    private void PadInput(Tensor x, int n)
+    {
+        var g = _g;
+        int hp = (g.OH - 1) * g.SH + g.KH, wp = (g.OW - 1) * g.SW + g.KW;
+        _gp = g with { H = hp, W = wp, PadTop = 0, PadLeft = 0 };
+        if (_padded.Length != n * _gp.InImage) _padded = new float[n * _gp.InImage];
+        var src = x.Span;
+        int rowIn = g.W * g.C, rowOut = wp * g.C;
+        int h = Math.Min(g.H, hp - g.PadTop), w = Math.Min(g.W, wp - g.PadLeft);
+        for (int img = 0; img < n; img++)
+            for (int r = 0; r < h; r++)
+                src.Slice(img * g.InImage + r * rowIn, w * g.C).CopyTo(_padded.AsSpan(img * _gp.InImage + (r + g.PadTop) * rowOut + g.PadLeft * g.C, w * g.C));
+    }
+
+    // Output-channel slices [s, s+cnt): pack the slice's weights (L2-sized), convolve every image with them, finish into y.
+    private void SlicePart(int part, int s, int cnt)
+    {
+        var g = _gp;
+        int K = g.K, taps = g.KH * g.KW * g.C, pixels = g.OH * g.OW, Slice = _slice;
+        var w = _conv.Kernel!.Value.Span;
+        var bias = _bn is null && _conv.UseBias ? _conv.Bias!.Value.Span : default;
+        if (_packed is null || _packed.Length < taps * Slice) _packed = new float[taps * Slice];
+        if (_sliceOut is null || _sliceOut.Length < pixels * Slice) _sliceOut = new float[pixels * Slice];
+        for (int slice = s; slice < s + cnt; slice++)
+        {
+            int k0 = slice * Slice, width = Math.Min(Slice, K - k0);
+            var packed = _packed.AsSpan(0, taps * width);
+            for (int t = 0; t < taps; t++) w.Slice(t * K + k0, width).CopyTo(packed.Slice(t * width, width));
+            var gs = g with { K = width };
+            var tmp = _sliceOut.AsSpan(0, pixels * width);
+            for (int img = 0; img < _n; img++)
+            {
+                Conv.ConvForward(gs, _padded.AsSpan(img * g.InImage, g.InImage), packed, bias.IsEmpty ? default : bias.Slice(k0, width), tmp);
+                int at = img * g.OutImage + k0, len = (pixels - 1) * K + width;
+                ConvEpilogue.Apply(pixels, width, tmp, width, _bn is null ? default : _scale.AsSpan(k0, width), _bn is null ? default : _shift.AsSpan(k0, width),
+                    _r is null ? default : _r.Span.Slice(at, len), _relu, _y!.Span.Slice(at, len), K);
+            }
         }
     }
 

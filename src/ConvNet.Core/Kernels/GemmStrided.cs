@@ -4,8 +4,8 @@ using System.Runtime.CompilerServices;
 namespace ConvNet.Kernels;
 
 /// <summary>
-/// C[M×N] += A[M×K] · B[K×N] with explicit row strides, for few rows (inference with a small batch): B is streamed once per
-/// tile of up to 4 rows of A, so a column slice B[:, j0..j1) (a Dense layer's share of output units) is read once.
+/// C[M×N] += A[M×K] · B[K×N] with explicit row strides, for a column slice B[:, j0..j1) (a Dense layer's share of output
+/// units): B is read from memory once, in slices of 256 rows that stay in cache across the tiles of up to 4 rows of A.
 /// Each element sums in the order of <see cref="GemmAvx2"/>'s NN (slices of 256 of the reduction, each an FMA chain from 0
 /// added to C), so a Dense layer gives bit-identical results either way. Naive twin: <see cref="GemmStridedReference"/>.
 /// </summary>
@@ -19,12 +19,9 @@ internal static unsafe class GemmStrided
         Check(m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
         if (m == 0 || n == 0 || k == 0) return;
         fixed (float* ap = a) fixed (float* bp = b) fixed (float* cp = c)
-            for (int i = 0; i < m; i += 4)
-            {
-                int r = Math.Min(4, m - i);
-                for (int p0 = 0; p0 < k; p0 += Kc)
-                    Tile(r, n, Math.Min(Kc, k - p0), ap + (nint)i * lda + p0, lda, bp + (nint)p0 * ldb, ldb, cp + (nint)i * ldc, ldc);
-            }
+            for (int p0 = 0; p0 < k; p0 += Kc)   // a slice of B stays in cache across the row tiles
+                for (int i = 0; i < m; i += 4)
+                    Tile(Math.Min(4, m - i), n, Math.Min(Kc, k - p0), ap + (nint)i * lda + p0, lda, bp + (nint)p0 * ldb, ldb, cp + (nint)i * ldc, ldc);
     }
 
     internal static void Check(int m, int n, int k, int aLen, int lda, int bLen, int ldb, int cLen, int ldc)
