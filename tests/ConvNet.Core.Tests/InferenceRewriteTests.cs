@@ -131,11 +131,23 @@ public class InferenceRewriteTests
         return new Model(inputs, new Dense(7, Activation.Relu).Apply(x));
     }
 
+    /// <summary>Convs with weights above <see cref="FusedConvEpilogue.SlicedWeightBytes"/>: Same, strided, padded; 100 filters (a partial slice).</summary>
+    private static Model SlicedModel()
+    {
+        var inputs = new Input(9, 8, 256);
+        var x = new ReLU().Apply(new BatchNormalization().Apply(new Conv2D(100, 3, padding: Padding.Same, useBias: false).Apply(inputs)));
+        var y = new Conv2D(100, 5, strides: 2, activation: Activation.Relu).Apply(new ZeroPadding2D(((2, 2), (1, 2))).Apply(inputs));
+        x = new Conv2D(100, 3, strides: 2, padding: Padding.Same).Apply(x);
+        x = new ReLU().Apply(new Add().Apply(y, x));
+        return new Model(inputs, new GlobalAveragePooling2D().Apply(x));
+    }
+
     private static Model Make(string which) => which switch
     {
         "chain" => ConvBnReluChain(),
         "residual" => ResidualModel(),
         "mandarin" => Applications.MandarinCnn(24, 24, 1, 9),
+        "sliced" => SlicedModel(),
         _ => Applications.ResNet18(includeTop: false, inputShape: [64, 64, 3], pooling: "avg"),
     };
 
@@ -150,7 +162,7 @@ public class InferenceRewriteTests
     }
 
     [Theory]
-    [InlineData("chain")] [InlineData("residual")] [InlineData("mandarin")]
+    [InlineData("chain")] [InlineData("residual")] [InlineData("mandarin")] [InlineData("sliced")]
     public void RewrittenPlanMatchesUnfusedPlan(string which)
     {
         foreach (int threads in new[] { 1, 2, 3 })
@@ -248,5 +260,20 @@ public class InferenceRewriteAllocationTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.Contains(m.Plan().InferenceSteps, s => s.Op is BandedConvPool);
         Assert.Contains(m.Plan().InferenceSteps, s => s.Op is FusedConvEpilogue);
+    }
+
+    /// <summary>A conv with weights above <see cref="FusedConvEpilogue.SlicedWeightBytes"/> (run by output-channel slices).</summary>
+    [Theory]
+    [InlineData(1, 2)] [InlineData(3, 2)] [InlineData(2, 1)]
+    public void SlicedConvInferenceAllocatesNothingAfterWarmUp(int n, int threads)
+    {
+        var inputs = new Input(6, 5, 256);
+        var x = new BatchNormalization().Apply(new Conv2D(160, 3, padding: Padding.Same, useBias: false).Apply(inputs));
+        var m = new Model(inputs, new ReLU().Apply(new Add().Apply(x, new Conv2D(160, 1).Apply(inputs)))) { Threads = threads, Seed = 1 };
+        var t = new Tensor(n, 6, 5, 256);
+        for (int i = 0; i < 3; i++) m.Call(t);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++) m.Call(t);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 }
