@@ -19,7 +19,7 @@ internal sealed class FusedConvEpilogue : InferenceOp
     private const int BandFloats = 32768;   // ≈ 128 KB of output per band: convolved and finished in L2
     /// <summary>Weights above this size run by output-channel slices.</summary>
     internal const int SlicedWeightBytes = 1 << 20;
-    private const int SliceBytes = 1280 << 10;   // a weight slice stays in L2: 64 channels up to 3×3×256 inputs, else 32
+    private const int SliceBytes = 640 << 10;   // a weight slice stays in L2: 64 channels up to 3×3×256 inputs, else 32
     [ThreadStatic] private static float[]? _packed, _sliceOut;   // per thread, grown on demand (no allocation in steady state)
     private readonly bool _sliced;
     private readonly int _slice;             // output channels per slice
@@ -45,7 +45,8 @@ internal sealed class FusedConvEpilogue : InferenceOp
         _slicePart = SlicePart;
         long taps = (long)conv.KernelSize.Height * conv.KernelSize.Width * conv.InputShape![2];
         _sliced = taps * conv.Filters * sizeof(float) > SlicedWeightBytes;
-        _slice = taps * 64 * sizeof(float) <= SliceBytes ? 64 : 32;
+        // 32 channels for 3-wide stride-1 kernels (the kernels' widest tiles, up to 8 pixels, are for ≤ 32-channel blocks).
+        _slice = taps * 64 * sizeof(float) <= SliceBytes && !(conv.KernelSize.Width == 3 && conv.Strides.Width == 1) ? 64 : 32;
     }
 
     /// <summary>True if the op can run <paramref name="conv"/> (its own activation is linear or ReLU).</summary>
