@@ -142,12 +142,37 @@ public class InferenceRewriteTests
         return new Model(inputs, new GlobalAveragePooling2D().Apply(x));
     }
 
+    /// <summary>Zero padding before max pools: on a signed input (not folded) and after a ReLU (folded); a Same pool.</summary>
+    private static Model PoolModel()
+    {
+        var inputs = new Input(13, 12, 5);
+        var x = new MaxPooling2D(2, 1).Apply(new ZeroPadding2D(((1, 0), (0, 1))).Apply(inputs));
+        x = new Conv2D(8, 3, activation: Activation.Relu).Apply(x);
+        x = new MaxPooling2D(3, 2).Apply(new ZeroPadding2D(((1, 0), (1, 0))).Apply(x));
+        x = new MaxPooling2D(2, padding: Padding.Same).Apply(x);
+        return new Model(inputs, new Dense(3).Apply(new Flatten().Apply(x)));
+    }
+
+    [Fact]
+    public void ZeroPaddingFoldsIntoAMaxPoolOnlyAfterARelu()
+    {
+        var (fused, _) = Pair("pool", 1);
+        var steps = fused.Plan().InferenceSteps;
+        Assert.Single(steps, s => s.Layer is ZeroPadding2D);   // the one on the signed input stays
+        Assert.Single(steps, s => s.Name.Contains("zero_padding2d_1+max_pooling2d_1", StringComparison.Ordinal));
+        Assert.All(steps.Where(s => s.Layer is MaxPooling2D), s => Assert.IsType<BandedMaxPool>(s.Op));
+        var (resnet, _) = Pair("resnet18", 1);
+        Assert.False(resnet.Plan().InferenceSteps.Any(s => s.Op is null && s.Layer is ZeroPadding2D or BatchNormalization),
+            string.Join(", ", resnet.Plan().InferenceSteps.Select(s => s.Name)));
+    }
+
     private static Model Make(string which) => which switch
     {
         "chain" => ConvBnReluChain(),
         "residual" => ResidualModel(),
         "mandarin" => Applications.MandarinCnn(24, 24, 1, 9),
         "sliced" => SlicedModel(),
+        "pool" => PoolModel(),
         _ => Applications.ResNet18(includeTop: false, inputShape: [64, 64, 3], pooling: "avg"),
     };
 
@@ -162,7 +187,7 @@ public class InferenceRewriteTests
     }
 
     [Theory]
-    [InlineData("chain")] [InlineData("residual")] [InlineData("mandarin")] [InlineData("sliced")]
+    [InlineData("chain")] [InlineData("residual")] [InlineData("mandarin")] [InlineData("sliced")] [InlineData("pool")]
     public void RewrittenPlanMatchesUnfusedPlan(string which)
     {
         foreach (int threads in new[] { 1, 2, 3 })

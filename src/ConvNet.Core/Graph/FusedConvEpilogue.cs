@@ -49,6 +49,9 @@ internal sealed class FusedConvEpilogue : InferenceOp
         _slice = taps * 64 * sizeof(float) <= SliceBytes && !(conv.KernelSize.Width == 3 && conv.Strides.Width == 1) ? 64 : 32;
     }
 
+    /// <summary>True if the output goes through a ReLU (so it is ≥ 0).</summary>
+    internal bool Relu => _relu;
+
     /// <summary>True if the op can run <paramref name="conv"/> (its own activation is linear or ReLU).</summary>
     internal static bool Supports(Conv2D conv) => conv.Activation is Activation.None or Activation.Relu;
 

@@ -33,11 +33,37 @@ internal static class InferenceRewrite
                 result[s] = With(step, step.Name, step.Layer, step.Inputs, step.Output, new BandedConvPool(fp.Conv, fp.Pool));
             else if (step.Fused is null && step.Layer is Dense dense && DenseByUnits.Supports(dense))
                 result[s] = With(step, step.Name, dense, step.Inputs, step.Output, new DenseByUnits(dense));
+            else if (step.Fused is null && step.Layer is MaxPooling2D pool)
+                PoolStep(steps, s, pool, consumers, producerOf, outputValue, result);
             else if (step.Fused is null && step.Layer is Conv2D conv && FusedConvEpilogue.Supports(conv))
                 FuseConv(steps, s, conv, consumers, consumerOf, producerOf, outputValue, merged, result);
             else result[s] = step;
         }
         return [.. result.Values];
+    }
+
+    // A max pool split over rows; a zero padding before it folds in when its input is ≥ 0 (a ReLU's output).
+    private static void PoolStep(IReadOnlyList<ExecutionPlan.Step> steps, int s, MaxPooling2D pool, int[] consumers, Dictionary<int, int> producerOf,
+        int outputValue, SortedDictionary<int, ExecutionPlan.Step> result)
+    {
+        var step = steps[s];
+        int v = step.Inputs[0];
+        if (producerOf.TryGetValue(v, out int p) && steps[p].Layer is ZeroPadding2D z && steps[p].Fused is null && consumers[v] == 1 && v != outputValue &&
+            result.TryGetValue(p, out var emitted) && ReferenceEquals(emitted, steps[p]) && NonNegative(steps[p].Inputs[0]) && BandedMaxPool.CanFold(pool, z))
+        {
+            result.Remove(p);
+            result[s] = With(step, $"{z.Name}+{pool.Name} (fused)", pool, steps[p].Inputs, step.Output, new BandedMaxPool(pool, z));
+            return;
+        }
+        result[s] = With(step, step.Name, pool, step.Inputs, step.Output, new BandedMaxPool(pool, null));
+
+        bool NonNegative(int value)
+        {
+            if (!producerOf.ContainsKey(value)) return false;
+            var producer = result.Values.FirstOrDefault(r => r.Output == value);
+            return producer is { Op: FusedConvEpilogue { Relu: true } } ||
+                producer is { Op: null, Fused: null, Layer: ActivationLayer { Activation: Activation.Relu } or Conv2D { Activation: Activation.Relu } };
+        }
     }
 
     private static void FuseConv(IReadOnlyList<ExecutionPlan.Step> steps, int s, Conv2D conv, int[] consumers, Dictionary<int, int> consumerOf,
