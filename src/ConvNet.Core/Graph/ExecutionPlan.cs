@@ -7,7 +7,8 @@ namespace ConvNet;
 /// produces one. The plan decides fusion (a <see cref="Conv2D"/> whose only consumer is a fusable
 /// <see cref="MaxPooling2D"/> becomes one <see cref="FusedConvPool"/> step), sums gradients where one value feeds several
 /// steps, skips the backward of steps that nothing trainable depends on, and in inference reuses output buffers by
-/// liveness. After the first call for a batch size it allocates nothing.
+/// liveness. Calls with <c>training: false</c> run the steps of <see cref="InferenceRewrite"/> (BN folded, fused conv
+/// epilogues, row- and channel-parallel small batches). After the first call for a batch size it allocates nothing.
 /// </summary>
 internal sealed class ExecutionPlan
 {
