@@ -10,8 +10,13 @@ namespace ConvNet.Core.Tests;
 /// strided GEMM kernels equal their naive twins, and models run with the rewrites (BN folded, conv+BN+Add+ReLU fused, zero
 /// padding folded, row- and unit-parallel small batches) give the unfused plan's outputs at every batch size and thread count.
 /// </summary>
-public class InferenceRewriteTests
+public sealed class InferenceRewriteTests : IDisposable
 {
+    // Split even the small test models' steps over the threads (only the schedule changes, never the results).
+    public InferenceRewriteTests() => InferenceOp.MinParallelWork = 0;
+
+    public void Dispose() => InferenceOp.MinParallelWork = 100_000;
+
     // ------------------------------------------------------------------------------------------------------------
     // Kernels
     // ------------------------------------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ internal sealed class BandedConvPool : InferenceOp
         _pg = _pool.Geometry(1);
         if (_argmax.Length < output.Length) _argmax = new byte[output.Length];
         _x = x; _y = output;
-        Threading.WorkerPool.ForThreads(_conv.Threads).RunChunks(n * _pg.OH, InferenceOp.Chunks(_conv, n * _pg.OH), _part);
+        long work = (long)n * _g.OutImage * _g.KH * _g.KW * _g.C;
+        Threading.WorkerPool.ForThreads(_conv.Threads).RunChunks(n * _pg.OH, Chunks(_conv, n * _pg.OH, work), _part);
         _x = null;
         return output;
     }

@@ -45,7 +45,7 @@ internal sealed class BandedMaxPool : InferenceOp
         _g = Geometry(_pool, _pad);
         if (_argmax.Length < output.Length) _argmax = new int[output.Length];
         _x = x; _y = output;
-        Threading.WorkerPool.ForThreads(_pool.Threads).RunChunks(n * _g.OH, Chunks(_pool, n * _g.OH), _part);
+        Threading.WorkerPool.ForThreads(_pool.Threads).RunChunks(n * _g.OH, Chunks(_pool, n * _g.OH, (long)n * _g.OutImage * _g.KH * _g.KW), _part);
         _x = null;
         return output;
     }

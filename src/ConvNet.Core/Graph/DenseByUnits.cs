@@ -39,7 +39,7 @@ internal sealed class DenseByUnits : InferenceOp
         RequireInput(_dense, x, _dense.InputShape!);
         _x = x; _y = output;
         int blocks = (_dense.Units + Block - 1) / Block;
-        Threading.WorkerPool.ForThreads(_dense.Threads).RunChunks(blocks, Chunks(_dense, blocks), _part);
+        Threading.WorkerPool.ForThreads(_dense.Threads).RunChunks(blocks, Chunks(_dense, blocks, (long)n * _dense.InputShape![0] * _dense.Units), _part);
         _x = null;
         return output;
     }

@@ -79,12 +79,13 @@ internal sealed class FusedConvEpilogue : InferenceOp
         _n = n;
         var pool = Threading.WorkerPool.ForThreads(_conv.Threads);
         int slices = (_g.K + _slice - 1) / _slice;
+        long work = (long)n * _g.OutImage * _g.KH * _g.KW * _g.C;
         if (_sliced)
         {
             PadInput(x, n);
-            pool.RunChunks(slices, Chunks(_conv, slices), _slicePart);
+            pool.RunChunks(slices, Chunks(_conv, slices, work), _slicePart);
         }
-        else pool.RunChunks(n * _g.OH, Chunks(_conv, n * _g.OH), _part);
+        else pool.RunChunks(n * _g.OH, Chunks(_conv, n * _g.OH, work), _part);
         _x = _r = null;
         return output;
     }

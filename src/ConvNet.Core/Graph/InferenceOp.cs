@@ -12,7 +12,12 @@ internal abstract class InferenceOp
 
     /// <summary>Chunks for <see cref="Threading.WorkerPool.RunChunks"/>: a few per thread, so that a thread that starts late
     /// (a busy machine) finds the work done by the others instead of holding everyone up.</summary>
-    internal static int Chunks(Layer layer, int units) => layer.Threads == 1 ? 1 : Math.Min(units, 4 * layer.Threads);
+    internal static int Chunks(Layer layer, int units, long multiplyAdds) =>
+        layer.Threads == 1 || multiplyAdds < MinParallelWork ? 1 : Math.Min(units, 4 * layer.Threads);
+
+    /// <summary>Multiply-adds below which a step runs on the calling thread (a fork-join would cost more than it saves). Only the
+    /// schedule depends on it, never the results (tests set it to 0 to split even tiny steps).</summary>
+    internal static long MinParallelWork { get; set; } = 100_000;
 
     /// <summary>Throws unless <paramref name="x"/> is a batch of <paramref name="sample"/>.</summary>
     private protected static void RequireInput(Layer layer, Tensor x, IReadOnlyList<int> sample)
