@@ -6,12 +6,13 @@ namespace ConvNet.Kernels;
 /// <summary>
 /// C[M×N] += A[M×K] · B[K×N] with explicit row strides, for a column slice B[:, j0..j1) (a Dense layer's share of output
 /// units): B is read from memory once, in slices of 256 rows that stay in cache across the tiles of up to 4 rows of A.
-/// Each element sums in the order of <see cref="GemmAvx2"/>'s NN (slices of 256 of the reduction, each an FMA chain from 0
-/// added to C), so a Dense layer gives bit-identical results either way. Naive twin: <see cref="GemmStridedReference"/>.
+/// Each element sums in the order of <see cref="Gemm.GemmNN"/> (on AVX2, slices of 256 of the reduction, each an FMA chain
+/// from 0 added to C), so a Dense layer gives bit-identical results either way. Naive twin: <see cref="GemmStridedReference"/>.
 /// </summary>
 internal static unsafe class GemmStrided
 {
-    private const int Kc = 256;   // = GemmAvx2.KcNN: the same summation order
+    // GemmAvx2.KcNN (256) where Gemm.GemmNN runs GemmAvx2; its portable loop sums the whole reduction in one chain.
+    private static readonly int Kc = GemmAvx2.IsSupported ? 256 : int.MaxValue;
 
     /// <summary>C[i, j] += Σ_p A[i, p]·B[p, j]; rows of A, B, C are lda, ldb, ldc apart.</summary>
     public static void NN(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc)
@@ -19,7 +20,7 @@ internal static unsafe class GemmStrided
         Check(m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
         if (m == 0 || n == 0 || k == 0) return;
         fixed (float* ap = a) fixed (float* bp = b) fixed (float* cp = c)
-            for (int p0 = 0; p0 < k; p0 += Kc)   // a slice of B stays in cache across the row tiles
+            for (int p0 = 0; p0 < k; p0 += Math.Min(Kc, k - p0))   // a slice of B stays in cache across the row tiles
                 for (int i = 0; i < m; i += 4)
                     Tile(Math.Min(4, m - i), n, Math.Min(Kc, k - p0), ap + (nint)i * lda + p0, lda, bp + (nint)p0 * ldb, ldb, cp + (nint)i * ldc, ldc);
     }
