@@ -7,7 +7,8 @@ namespace ConvNet;
 /// produces one. The plan decides fusion (a <see cref="Conv2D"/> whose only consumer is a fusable
 /// <see cref="MaxPooling2D"/> becomes one <see cref="FusedConvPool"/> step), sums gradients where one value feeds several
 /// steps, skips the backward of steps that nothing trainable depends on, and in inference reuses output buffers by
-/// liveness. After the first call for a batch size it allocates nothing.
+/// liveness. Calls with <c>training: false</c> run the steps of <see cref="InferenceRewrite"/> (BN folded, fused conv
+/// epilogues, row- and channel-parallel small batches). After the first call for a batch size it allocates nothing.
 /// </summary>
 internal sealed class ExecutionPlan
 {
@@ -43,8 +44,12 @@ internal sealed class ExecutionPlan
         internal Tensor[] InputTensors { get; }      // gathered inputs (reused)
         internal Tensor?[] InputGradients { get; }   // dL/d(inputs) from the last backward (reused)
 
+        /// <summary>An inference-plan op replacing the layer call (see <see cref="InferenceRewrite"/>), or null.</summary>
+        internal InferenceOp? Op { get; init; }
+
         /// <summary>Runs the step on its gathered inputs.</summary>
         internal Tensor Forward(bool training, bool record) =>
+            Op is not null ? Op.Forward(InputTensors, Layer.PlannedOutput!) :
             Fused is not null ? Fused.Forward(InputTensors[0]) : Layer.ForwardNode(InputTensors, Training ?? training, record);
 
         /// <summary>Backward of the step: fills <see cref="InputGradients"/>.</summary>
@@ -66,13 +71,14 @@ internal sealed class ExecutionPlan
     }
 
     private readonly Step[] _steps;
-    private readonly int[] _consumers;        // per value: number of consuming inputs (an input used twice counts twice)
+    private readonly Step[] _inference;        // the steps of calls with training: false (InferenceRewrite)
+    private readonly int[] _consumers, _inferenceConsumers;        // per value: number of consuming inputs (an input used twice counts twice)
     private readonly int[] _sampleSize;       // per value: elements per sample
     private readonly IReadOnlyList<int>[] _sampleShape;
     private readonly Tensor?[] _values, _grads;
     private readonly bool[] _needsGrad;
     private readonly int[] _remaining, _slotOf, _contributions;
-    private readonly Dictionary<int, BatchState> _batches = [];
+    private readonly Dictionary<int, BatchState> _batches = [], _inferenceBatches = [];
 
     /// <summary>Compiles the graph from <paramref name="input"/> to <paramref name="output"/>; <paramref name="tensors"/> holds
     /// every tensor of the graph in topological order (the input first).</summary>
@@ -119,10 +125,16 @@ internal sealed class ExecutionPlan
         _remaining = new int[values];
         _slotOf = new int[values];
         _contributions = new int[values];
+        _inference = fusion ? InferenceRewrite.Rewrite(_steps, _consumers, OutputValue) : _steps;
+        _inferenceConsumers = new int[values];
+        foreach (var s in _inference) foreach (int v in s.Inputs) _inferenceConsumers[v]++;
     }
 
     /// <summary>The steps in execution order.</summary>
     internal IReadOnlyList<Step> Steps => _steps;
+
+    /// <summary>The steps of inference calls (training: false), after the inference rewrites.</summary>
+    internal IReadOnlyList<Step> InferenceSteps => _inference;
 
     /// <summary>Benchmark hook: when set, recorded forward and backward passes time each step with this clock (milliseconds)
     /// into <see cref="ForwardMs"/> and <see cref="BackwardMs"/> (0 for a skipped backward).</summary>
@@ -138,16 +150,18 @@ internal sealed class ExecutionPlan
     internal int OutputValue { get; }
 
     /// <summary>Number of inference buffers in use for batch size <paramref name="n"/> (0 before the first inference call).</summary>
-    internal int InferenceBufferCount(int n) => _batches.TryGetValue(n, out var b) ? b.Slots.Count : 0;
+    internal int InferenceBufferCount(int n) => (_inferenceBatches.TryGetValue(n, out var b) || _batches.TryGetValue(n, out b)) ? b.Slots.Count : 0;
 
     /// <summary>Floats held by the inference buffers for batch size <paramref name="n"/>.</summary>
-    internal long InferenceBufferFloats(int n) => _batches.TryGetValue(n, out var b) ? b.Slots.Sum(s => (long)s.Length) : 0;
+    internal long InferenceBufferFloats(int n) => (_inferenceBatches.TryGetValue(n, out var b) || _batches.TryGetValue(n, out b)) ? b.Slots.Sum(s => (long)s.Length) : 0;
 
-    private BatchState Batch(int n)
+    private BatchState Batch(int n, bool rewritten = false)
     {
-        if (!_batches.TryGetValue(n, out var b))
+        var batches = rewritten ? _inferenceBatches : _batches;
+        int count = rewritten ? _inference.Length : _steps.Length;
+        if (!batches.TryGetValue(n, out var b))
         {
-            _batches[n] = b = new BatchState { Views = new Tensor?[_steps.Length], StepSlot = new int[_steps.Length], Accumulators = new Tensor?[_values.Length] };
+            batches[n] = b = new BatchState { Views = new Tensor?[count], StepSlot = new int[count], Accumulators = new Tensor?[_values.Length] };
             Array.Fill(b.StepSlot, -1);
         }
         return b;
@@ -190,13 +204,17 @@ internal sealed class ExecutionPlan
     // its last consumer ran; outputs that alias a slot (views such as Flatten) hold it too, so aliasing is always safe.
     private void ForwardInference(int n, bool training)
     {
-        var b = Batch(n);
-        Array.Copy(_consumers, _remaining, _remaining.Length);
+        // training: false runs the rewritten steps (fused epilogues, BN folded); training: true keeps the layers' own calls.
+        var steps = training ? _steps : _inference;
+        var b = Batch(n, rewritten: !training);
+        Array.Copy(training ? _consumers : _inferenceConsumers, _remaining, _remaining.Length);
         Array.Fill(_slotOf, -1);
         for (int i = 0; i < b.SlotUsers.Count; i++) b.SlotUsers[i] = 0;
-        for (int s = 0; s < _steps.Length; s++)
+        var clock = StepClock;
+        if (clock is not null && ForwardMs.Length != steps.Length) ForwardMs = new double[steps.Length];
+        for (int s = 0; s < steps.Length; s++)
         {
-            var step = _steps[s];
+            var step = steps[s];
             Gather(step);
             int need = checked(n * _sampleSize[step.Output]);
             int slot = b.StepSlot[s];
@@ -207,8 +225,10 @@ internal sealed class ExecutionPlan
                 b.Views[s] = view = new Tensor(b.Slots[slot], 0, Layer.BatchShapeOf(n, _sampleShape[step.Output]));
             step.Layer.PlannedOutput = view;
             Tensor y;
+            double t0 = clock?.Invoke() ?? 0;
             try { y = step.Forward(training, record: false); }
             finally { step.Layer.PlannedOutput = null; }
+            if (clock is not null) ForwardMs[s] = clock() - t0;
             _values[step.Output] = y;
             int held = SlotHolding(b, y);
             _slotOf[step.Output] = held;
@@ -217,9 +237,9 @@ internal sealed class ExecutionPlan
                 if (--_remaining[v] == 0 && _slotOf[v] >= 0) b.SlotUsers[_slotOf[v]]--;
         }
         // Slots that grew during this call: refresh the views now, so the next call with this batch size allocates nothing.
-        for (int s = 0; s < _steps.Length; s++)
+        for (int s = 0; s < steps.Length; s++)
             if (b.Views[s] is { } v && b.StepSlot[s] >= 0 && v.Array != b.Slots[b.StepSlot[s]])
-                b.Views[s] = new Tensor(b.Slots[b.StepSlot[s]], 0, Layer.BatchShapeOf(n, _sampleShape[_steps[s].Output]));
+                b.Views[s] = new Tensor(b.Slots[b.StepSlot[s]], 0, Layer.BatchShapeOf(n, _sampleShape[steps[s].Output]));
     }
 
     // The smallest free slot with room for `need` floats; a new one if none (only on the first call for a batch size).

@@ -1,15 +1,16 @@
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 
 namespace ConvNet.Threading;
 
 /// <summary>
-/// A tiny fork-join pool for data-parallel kernels: <c>threads − 1</c> dedicated background workers that
-/// spin briefly and then sleep, and the calling thread. One <see cref="Run"/> costs a few microseconds
-/// (no <c>Parallel.For</c> wake-up, no allocation when the body delegate is cached).
-/// Work is split into min(threads, n) contiguous, ordered ranges ("parts"), and every thread — the caller included —
-/// <b>claims</b> parts until none is left. A body's result depends only on its part number, never on which thread ran
-/// it, so results are deterministic for a given thread count; and a worker that the OS has descheduled cannot stall
-/// the caller: the caller runs the unclaimed parts itself and waits only for parts already being run.
+/// A tiny fork-join pool for data-parallel kernels: <c>threads − 1</c> dedicated background workers that spin and yield
+/// for about 2 ms and then block, and the calling thread. One <see cref="Run"/> costs a few microseconds (no
+/// <c>Parallel.For</c> wake-up, no allocation when the body delegate is cached).
+/// Work is split into contiguous, ordered ranges ("parts"), and every thread — the caller included — <b>claims</b> parts
+/// until none is left. A body's result depends only on its part number, never on which thread ran it, so results are
+/// deterministic for a given thread count; and a worker that the OS has descheduled cannot stall the caller: the caller
+/// runs the unclaimed parts itself and waits only for parts already being run.
 /// </summary>
 internal sealed class WorkerPool
 {
@@ -19,7 +20,7 @@ internal sealed class WorkerPool
     private Action<int, int, int>? _body;
     private int _n, _parts, _remaining;
     private long _generation;
-    private long _claim;   // (generation << 32) | next part to claim; one 64-bit word so a late worker can't claim a newer run's part
+    private long _claim;   // (31 bits of the generation << 32) | next part to claim: one word, so a late worker can't claim a newer run's part
     private Exception? _error;
 
     /// <summary>The shared pool with <paramref name="threads"/> threads (created once per count).</summary>
@@ -52,9 +53,16 @@ internal sealed class WorkerPool
     /// Calls <paramref name="body"/>(part, start, count) for each of min(Threads, n) contiguous ranges of [0, n)
     /// in parallel and returns when all are done. Callers on other threads wait their turn; a body must not call Run.
     /// </summary>
-    public void Run(int n, Action<int, int, int> body)
+    public void Run(int n, Action<int, int, int> body) => RunParts(n, Math.Min(Threads, n), body);
+
+    /// <summary>
+    /// Like <see cref="Run"/> with min(<paramref name="chunks"/>, n) ranges, for work that balances better in more pieces
+    /// than threads. The body's result must not depend on the thread that runs a chunk (per-thread scratch only).
+    /// </summary>
+    public void RunChunks(int n, int chunks, Action<int, int, int> body) => RunParts(n, Threads == 1 ? 1 : Math.Min(chunks, n), body);
+
+    private void RunParts(int n, int parts, Action<int, int, int> body)
     {
-        int parts = Math.Min(Threads, n);
         if (parts <= 1) { if (n > 0) body(0, 0, n); return; }
         lock (_runLock) RunLocked(n, parts, body);
     }
@@ -67,7 +75,7 @@ internal sealed class WorkerPool
             _body = body; _n = n; _parts = parts; _error = null;
             _remaining = parts;
             generation = ++_generation;
-            Volatile.Write(ref _claim, (generation & 0x7fffffff) << 32);
+            Volatile.Write(ref _claim, (generation & int.MaxValue) << 32);
             Monitor.PulseAll(_lock);
         }
         ClaimAndRun(generation, body, n, parts);
@@ -81,7 +89,7 @@ internal sealed class WorkerPool
     // Claims parts of run `generation` one at a time and runs them, until every part has been claimed.
     private void ClaimAndRun(long generation, Action<int, int, int> body, int n, int parts)
     {
-        long tag = (generation & 0x7fffffff) << 32;
+        long tag = (generation & int.MaxValue) << 32;
         while (true)
         {
             long c = Volatile.Read(ref _claim);
@@ -101,10 +109,12 @@ internal sealed class WorkerPool
         long seen = 0;
         while (true)
         {
-            int spins = 0;
+            // Spin, then yield (so the caller or another process gets the core), for about 2 ms; then block.
+            var spin = new SpinWait();
+            long deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 500;
             while (Volatile.Read(ref _generation) == seen)
             {
-                if (++spins < 2000) Thread.SpinWait(20);
+                if (Stopwatch.GetTimestamp() < deadline) spin.SpinOnce(sleep1Threshold: -1);
                 else lock (_lock) { while (_generation == seen) Monitor.Wait(_lock); }
             }
             Action<int, int, int>? body; int n, parts;
