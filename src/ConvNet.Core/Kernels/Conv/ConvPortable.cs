@@ -5,12 +5,24 @@ using System.Runtime.InteropServices;
 namespace ConvNet.Kernels;
 
 /// <summary>
-/// The portable <see cref="Vector{T}"/> convolution kernels: what <see cref="Conv"/> runs without AVX2/FMA (and for
-/// backward-data with strides ≠ 1). Same contracts as <see cref="Conv"/>; callers validate the spans first.
-/// Tests compare it with <see cref="ConvReference"/> directly, so it stays covered on AVX machines.
+/// The portable <see cref="Vector{T}"/> convolution kernels: the <see cref="KernelBackend.Portable"/> entries of the
+/// <see cref="KernelTable"/> (and backward-data with strides ≠ 1 on every backend). Same contracts as <see cref="Conv"/>;
+/// callers validate the spans first.
 /// </summary>
-internal static class ConvPortable
+internal static unsafe class ConvPortable
 {
+    // Pointer entry points for the kernel table (lengths from the geometry; callers validated them).
+    public static void Forward(in ConvGeometry g, float* x, float* w, float* bias, float* y) =>
+        ConvForward(g, new ReadOnlySpan<float>(x, g.N * g.InImage), new ReadOnlySpan<float>(w, g.WeightSize),
+            bias == null ? default : new ReadOnlySpan<float>(bias, g.K), new Span<float>(y, g.N * g.OutImage));
+
+    public static void BackwardData(in ConvGeometry g, float* dy, float* w, float* dx) =>
+        ConvBackwardData(g, new ReadOnlySpan<float>(dy, g.N * g.OutImage), new ReadOnlySpan<float>(w, g.WeightSize), new Span<float>(dx, g.N * g.InImage));
+
+    public static void BackwardFilter(in ConvGeometry g, float* x, float* dy, float* dw, float* dbias) =>
+        ConvBackwardFilter(g, new ReadOnlySpan<float>(x, g.N * g.InImage), new ReadOnlySpan<float>(dy, g.N * g.OutImage),
+            new Span<float>(dw, g.WeightSize), dbias == null ? default : new Span<float>(dbias, g.K));
+
     /// <summary>y[n,oh,ow,:] = bias + Σ_{kh,kw,c} x[n,ih,iw,c] · w[kh,kw,c,:] (bias may be empty = 0).</summary>
     public static void ConvForward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
     {

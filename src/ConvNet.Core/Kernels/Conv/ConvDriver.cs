@@ -1,0 +1,233 @@
+using System.Runtime.CompilerServices;
+
+namespace ConvNet.Kernels;
+
+/// <summary>
+/// The one driver of each convolution verb, shared by every register-tiled instruction set (<typeparamref name="TTiles"/>,
+/// see <see cref="IConvTiles"/>): it walks the geometry and hands runs of pixels to the tiles.
+/// <list type="bullet">
+/// <item>Forward: per output row, the border columns one pixel at a time with the kw range clipped (still one contiguous
+/// (kw, c) run in x and w), then the interior columns as one run.</item>
+/// <item>Backward-data, stride 1: a forward convolution of dy with 180°-rotated, channel-swapped weights (for C &lt; 8 as
+/// dot products along (kw, k) instead); the rearranged weights live in a per-thread buffer (grown once, never shrunk).
+/// Other strides run the portable scatter code (<see cref="ConvPortable"/>).</item>
+/// <item>Backward-filter: bands of output rows sized to stay cache-resident; per kh the interior columns as one run over
+/// j = kw·C + c, the border columns per kw.</item>
+/// </list>
+/// x: (N, H, W, C) · w: (KH, KW, C, K) · y/dy: (N, OH, OW, K). Callers validated every length.
+/// </summary>
+internal static unsafe class ConvDriver<TTiles> where TTiles : struct, IConvTiles
+{
+    /// <summary>y = conv(x, w) + bias (bias null = 0).</summary>
+    public static void Forward(in ConvGeometry g, float* x, float* w, float* bias, float* y) => Forward(g, x, w, bias, y, accumulate: false);
+
+    /// <summary>dx += Σ dy·w over every (oh, ow, kh, kw) that reads (ih, iw).</summary>
+    public static void BackwardData(in ConvGeometry g, float* dy, float* w, float* dx)
+    {
+        if (g.SH != 1 || g.SW != 1 || g.PadTop > g.KH - 1 || g.PadLeft > g.KW - 1)
+        {
+            ConvPortable.BackwardData(g, dy, w, dx);
+            return;
+        }
+        int KH = g.KH, KW = g.KW, C = g.C, K = g.K;
+        var gt = new ConvGeometry(g.N, g.OH, g.OW, K, KH, KW, 1, 1, KH - 1 - g.PadTop, KW - 1 - g.PadLeft, g.H, g.W, C);
+        fixed (float* wr = ConvScratch.Weights(g.WeightSize))
+        {
+            if (C < 8)
+            {
+                // Few input channels (conv1): vectorising over C would waste lanes → dot products along (kw, k).
+                // wr[c, kh', kw', k] = w[KH−1−kh', KW−1−kw', c, k]
+                for (int c = 0; c < C; c++)
+                for (int kh = 0; kh < KH; kh++)
+                for (int kw = 0; kw < KW; kw++)
+                    new ReadOnlySpan<float>(w + ((nint)((KH - 1 - kh) * KW + (KW - 1 - kw)) * C + c) * K, K)
+                        .CopyTo(new Span<float>(wr + ((nint)(c * KH + kh) * KW + kw) * K, K));
+                Dot(gt, dy, wr, dx);
+                return;
+            }
+            // wr[kh', kw', k, c] = w[KH−1−kh', KW−1−kw', c, k]
+            for (int kh = 0; kh < KH; kh++)
+            for (int kw = 0; kw < KW; kw++)
+            {
+                float* src = w + (nint)((KH - 1 - kh) * KW + (KW - 1 - kw)) * C * K;
+                float* dst = wr + (nint)(kh * KW + kw) * K * C;
+                for (int c = 0; c < C; c++)
+                for (int k = 0; k < K; k++)
+                    dst[k * C + c] = src[c * K + k];
+            }
+            Forward(gt, dy, wr, null, dx, accumulate: true);
+        }
+    }
+
+    /// <summary>
+    /// out[n,oh,ow,:] = init + Σ in[n, oh·SH−PT+kh, ow·SW−PL+kw, c] · w[kh,kw,c,:] where init is the bias, zero, or
+    /// (accumulate) the existing output.
+    /// </summary>
+    private static void Forward(in ConvGeometry g, float* x, float* w, float* bias, float* y, bool accumulate)
+    {
+        int K = g.K, C = g.C, KW = g.KW, OW = g.OW, SW = g.SW;
+        g.InteriorCols(out int owA, out int owB);
+        var r = new FRun { K = K, C = C, XRow = (nint)g.W * C, WRow = (nint)KW * C * K };
+        for (int n = 0; n < g.N; n++)
+        for (int oh = 0; oh < g.OH; oh++)
+        {
+            g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
+            r.KhN = Math.Max(0, kh1 - kh0);
+            float* xRow = x + ((nint)n * g.H + ih0 + kh0) * r.XRow;   // + iw·C
+            float* wRow = w + (nint)kh0 * r.WRow;
+            float* yRow = y + ((nint)n * g.OH + oh) * OW * K;
+            // Border columns: one pixel each, kw range clipped.
+            r.Count = 1; r.Xs = 0; r.InitStride = 0; r.ThreeWide = false;
+            for (int ow = 0; ow < OW; ow++)
+            {
+                if (ow == owA) { ow = owB; if (ow >= OW) break; }
+                g.ColWindow(ow, out int iw0, out int kw0, out int kw1);
+                r.X = xRow + (nint)(iw0 + kw0) * C;
+                r.W = wRow + (nint)kw0 * C * K;
+                r.Jn = (nint)Math.Max(0, kw1 - kw0) * C;
+                r.Y = yRow + (nint)ow * K;
+                r.Init = accumulate ? r.Y : bias;
+                TTiles.ForwardRun(r);
+            }
+            if (owB == owA) continue;
+            // Interior columns: one run over the flat (kw, c) window.
+            r.Count = owB - owA; r.Xs = (nint)SW * C; r.ThreeWide = KW == 3 && SW == 1;
+            r.X = xRow + ((nint)owA * SW - g.PadLeft) * C;
+            r.W = wRow;
+            r.Jn = (nint)KW * C;
+            r.Y = yRow + (nint)owA * K;
+            r.Init = accumulate ? r.Y : bias;
+            r.InitStride = accumulate ? K : 0;
+            TTiles.ForwardRun(r);
+        }
+    }
+
+    /// <summary>
+    /// Forward-shaped geometry <paramref name="g"/> (input = dy with g.C = K channels, output = dx with g.K = C channels):
+    /// out[n,oh,ow,c] += Σ_{kh,kw} dot(in[n, oh−PT+kh, ow−PL+kw, :], wd[c,kh,kw,:]) with stride 1.
+    /// </summary>
+    private static void Dot(in ConvGeometry g, float* x, float* wd, float* y)
+    {
+        int Cin = g.C, Cout = g.K, KH = g.KH, OW = g.OW;
+        g.InteriorCols(out int owA, out int owB);
+        var r = new DRun { XRow = (nint)g.W * Cin, WRow = (nint)g.KW * Cin };
+        for (int n = 0; n < g.N; n++)
+        for (int oh = 0; oh < g.OH; oh++)
+        {
+            g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
+            r.KhN = Math.Max(0, kh1 - kh0);
+            if (r.KhN == 0) continue;
+            float* xRow = x + ((nint)n * g.H + ih0 + kh0) * r.XRow;
+            float* yRow = y + ((nint)n * g.OH + oh) * OW * Cout;
+            for (int c = 0; c < Cout; c++)
+            {
+                float* wc = wd + ((nint)c * KH + kh0) * r.WRow;
+                r.Count = 1; r.Xs = 0; r.Os = 0;
+                for (int ow = 0; ow < OW; ow++)
+                {
+                    if (ow == owA) { ow = owB; if (ow >= OW) break; }
+                    g.ColWindow(ow, out int iw0, out int kw0, out int kw1);
+                    if (kw1 <= kw0) continue;
+                    r.X = xRow + (nint)(iw0 + kw0) * Cin;
+                    r.W = wc + (nint)kw0 * Cin;
+                    r.Tn = (nint)(kw1 - kw0) * Cin;
+                    r.Out = yRow + (nint)ow * Cout + c;
+                    TTiles.DotRun(r);
+                }
+                if (owB == owA) continue;
+                r.Count = owB - owA; r.Xs = Cin; r.Os = Cout;
+                r.X = xRow + (nint)(owA - g.PadLeft) * Cin;
+                r.W = wc;
+                r.Tn = r.WRow;
+                r.Out = yRow + (nint)owA * Cout + c;
+                TTiles.DotRun(r);
+            }
+        }
+    }
+
+    /// <summary>dw[kh,kw,c,:] += Σ x[n,ih,iw,c]·dy[n,oh,ow,:]; dbias += Σ dy (dbias null = none).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void BackwardFilter(in ConvGeometry g, float* x, float* dy, float* dw, float* dbias)
+    {
+        int K = g.K, C = g.C, KH = g.KH, KW = g.KW, OW = g.OW, OH = g.OH, SW = g.SW, SH = g.SH, PL = g.PadLeft, PT = g.PadTop;
+        if (OH == 0 || OW == 0) return;
+        g.InteriorCols(out int owA, out int owB);
+        bool threeC1 = C == 1 && KW == 3 && SW == 1;
+        // Bands of output rows sized so one band's dy and x stay in L1/L2 while every dw tile sweeps it.
+        int band = Math.Clamp(12288 / Math.Max(1, OW * K + SH * g.W * C), 1, OH);
+        var r = new BRun { K = K, Xs = (nint)SW * C, XRow = (nint)SH * g.W * C, DyRow = (nint)OW * K };
+        for (int n = 0; n < g.N; n++)
+        for (int b0 = 0; b0 < OH; b0 += band)
+        {
+            int b1 = Math.Min(OH, b0 + band);
+            if (dbias != null) BiasSum(dy + ((nint)n * OH + b0) * OW * K, (b1 - b0) * OW, K, dbias);
+            for (int kh = 0; kh < KH; kh++)
+            {
+                g.RowsReading(kh, out int o0, out int o1);
+                o0 = Math.Max(o0, b0); o1 = Math.Min(o1, b1);
+                if (o1 <= o0) continue;
+                r.Rows = o1 - o0;
+                nint xRow0 = ((nint)n * g.H + o0 * SH - PT + kh) * g.W;   // pixel index of column 0 of the first row
+                float* dyRow0 = dy + ((nint)n * OH + o0) * OW * K;
+                float* dwKh = dw + (nint)kh * KW * C * K;
+                if (owB > owA)
+                {
+                    // Interior columns: every kw is valid → one run over j = kw·C + c.
+                    r.Cols = owB - owA;
+                    r.X = x + (xRow0 + (nint)owA * SW - PL) * C;
+                    r.Dy = dyRow0 + (nint)owA * K;
+                    if (threeC1) TTiles.FilterRun3C1(r, dwKh);
+                    else TTiles.FilterRun(r, KW * C, dwKh);
+                }
+                for (int kw = 0; kw < KW; kw++)
+                {
+                    g.ColsReading(kw, out int lo, out int hi);
+                    // Columns valid for this kw but outside the interior: [lo, min(hi, owA)) and [max(lo, owB), hi).
+                    for (int part = 0; part < 2; part++)
+                    {
+                        int c0 = part == 0 ? lo : Math.Max(lo, owB), c1 = part == 0 ? Math.Min(hi, owA) : hi;
+                        if (c1 <= c0) continue;
+                        r.Cols = c1 - c0;
+                        r.X = x + (xRow0 + (nint)c0 * SW - PL + kw) * C;
+                        r.Dy = dyRow0 + (nint)c0 * K;
+                        TTiles.FilterRun(r, C, dwKh + (nint)kw * C * K);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>db[:K] += Σ_{p &lt; pixels} dy[p·K + :] (two accumulators per vector of channels).</summary>
+    private static void BiasSum(float* dy, int pixels, int K, float* db)
+    {
+        int V = System.Numerics.Vector<float>.Count, k = 0;
+        for (; k + V <= K; k += V)
+        {
+            System.Numerics.Vector<float> s0 = default, s1 = default;
+            float* p = dy + k;
+            int i = 0;
+            for (; i + 2 <= pixels; i += 2, p += 2 * K) { s0 += System.Numerics.Vector.Load(p); s1 += System.Numerics.Vector.Load(p + K); }
+            if (i < pixels) s0 += System.Numerics.Vector.Load(p);
+            System.Numerics.Vector.Store(System.Numerics.Vector.Load(db + k) + (s0 + s1), db + k);
+        }
+        for (; k < K; k++)
+        {
+            float s = 0;
+            for (int i = 0; i < pixels; i++) s += dy[(nint)i * K + k];
+            db[k] += s;
+        }
+    }
+}
+
+/// <summary>The per-thread rearranged-weight buffer of <see cref="ConvDriver{TTiles}.BackwardData"/> (grown on demand, never shrunk).</summary>
+internal static class ConvScratch
+{
+    [ThreadStatic] private static float[]? _weights;
+
+    public static float[] Weights(int size)
+    {
+        var buf = _weights;
+        if (buf is null || buf.Length < size) _weights = buf = new float[size];
+        return buf;
+    }
+}
