@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 
 namespace ConvNet.Kernels;
@@ -197,18 +198,36 @@ internal static unsafe class ConvDriver<TTiles> where TTiles : struct, IConvTile
         }
     }
 
-    /// <summary>db[:K] += Σ_{p &lt; pixels} dy[p·K + :] (two accumulators per vector of channels).</summary>
+    /// <summary>db[:K] += Σ_{p &lt; pixels} dy[p·K + :]: blocks of up to 4 vectors of channels, so one pass reads each pixel's channels once.</summary>
     private static void BiasSum(float* dy, int pixels, int K, float* db)
     {
-        int V = System.Numerics.Vector<float>.Count, k = 0;
+        int V = Vector<float>.Count, k = 0;
+        for (; k + 4 * V <= K; k += 4 * V)
+        {
+            Vector<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            float* p = dy + k;
+            for (int i = 0; i < pixels; i++, p += K)
+            {
+                s0 += Vector.Load(p); s1 += Vector.Load(p + V); s2 += Vector.Load(p + 2 * V); s3 += Vector.Load(p + 3 * V);
+            }
+            Vector.Store(Vector.Load(db + k) + s0, db + k); Vector.Store(Vector.Load(db + k + V) + s1, db + k + V);
+            Vector.Store(Vector.Load(db + k + 2 * V) + s2, db + k + 2 * V); Vector.Store(Vector.Load(db + k + 3 * V) + s3, db + k + 3 * V);
+        }
         for (; k + V <= K; k += V)
         {
-            System.Numerics.Vector<float> s0 = default, s1 = default;
+            // one or two vectors left: two accumulators each (even and odd pixels)
+            bool two = k + 2 * V <= K;
+            Vector<float> s0 = default, s1 = default, t0 = default, t1 = default;
             float* p = dy + k;
             int i = 0;
-            for (; i + 2 <= pixels; i += 2, p += 2 * K) { s0 += System.Numerics.Vector.Load(p); s1 += System.Numerics.Vector.Load(p + K); }
-            if (i < pixels) s0 += System.Numerics.Vector.Load(p);
-            System.Numerics.Vector.Store(System.Numerics.Vector.Load(db + k) + (s0 + s1), db + k);
+            for (; i + 2 <= pixels; i += 2, p += 2 * K)
+            {
+                s0 += Vector.Load(p); s1 += Vector.Load(p + K);
+                if (two) { t0 += Vector.Load(p + V); t1 += Vector.Load(p + K + V); }
+            }
+            if (i < pixels) { s0 += Vector.Load(p); if (two) t0 += Vector.Load(p + V); }
+            Vector.Store(Vector.Load(db + k) + (s0 + s1), db + k);
+            if (two) { Vector.Store(Vector.Load(db + k + V) + (t0 + t1), db + k + V); k += V; }
         }
         for (; k < K; k++)
         {
