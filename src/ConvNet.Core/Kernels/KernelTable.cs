@@ -5,7 +5,7 @@ namespace ConvNet.Kernels;
 /// <summary>The instruction sets the hand-written kernels come in; each needs everything the one before needs.</summary>
 internal enum KernelBackend
 {
-    /// <summary><see cref="System.Numerics.Vector{T}"/> code: runs anywhere.</summary>
+    /// <summary><see cref="System.Numerics.Vector{T}"/> code (<see cref="ConvVector"/>, <see cref="GemmPortable"/>): runs anywhere.</summary>
     Portable,
     /// <summary>AVX2 + FMA register tiles (<see cref="ConvAvx2"/>, <see cref="GemmAvx2"/>).</summary>
     Avx2,
@@ -56,9 +56,9 @@ internal sealed unsafe class KernelTable
                 GemmNN = &GemmAvx2.NN; GemmNT = &GemmAvx2.NT; GemmTN = &GemmAvx2.TN;
                 break;
             default:
-                ConvForward = &ConvPortable.Forward;
-                ConvBackwardData = &ConvPortable.BackwardData;
-                ConvBackwardFilter = &ConvPortable.BackwardFilter;
+                ConvForward = &ConvDriver<ConvVector>.Forward;
+                ConvBackwardData = &ConvDriver<ConvVector>.BackwardData;
+                ConvBackwardFilter = &ConvDriver<ConvVector>.BackwardFilter;
                 GemmNN = &GemmPortable.NN; GemmNT = &GemmPortable.NT; GemmTN = &GemmPortable.TN;
                 break;
         }

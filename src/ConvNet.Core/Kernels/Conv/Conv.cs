@@ -2,8 +2,8 @@ namespace ConvNet.Kernels;
 
 /// <summary>
 /// Direct (implicit-GEMM) NHWC convolution verbs. No im2col. Each verb validates its spans, then calls the entry point of
-/// the <see cref="KernelTable"/> chosen at start-up (AVX-512 or AVX2 tiles under one <see cref="ConvDriver{TTiles}"/>,
-/// else the portable <see cref="ConvPortable"/>); the internal overloads take the backend explicitly (tests run every one).
+/// the <see cref="KernelTable"/> chosen at start-up: one <see cref="ConvDriver{TTiles}"/> per verb over the AVX-512, AVX2 or
+/// portable Vector&lt;T&gt; tiles; the internal *On verbs take the backend explicitly (tests run every one).
 /// Nothing allocates in steady state (backward-data keeps one per-thread rearranged-weight buffer).
 /// x: (N, H, W, C) · w: (KH, KW, C, K) · y/dy: (N, OH, OW, K). Naive twins: <see cref="ConvReference"/>.
 /// </summary>

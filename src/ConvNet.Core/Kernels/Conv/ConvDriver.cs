@@ -11,7 +11,7 @@ namespace ConvNet.Kernels;
 /// (kw, c) run in x and w), then the interior columns as one run.</item>
 /// <item>Backward-data, stride 1: a forward convolution of dy with 180°-rotated, channel-swapped weights (for C &lt; 8 as
 /// dot products along (kw, k) instead); the rearranged weights live in a per-thread buffer (grown once, never shrunk).
-/// Other strides run the portable scatter code (<see cref="ConvPortable"/>).</item>
+/// Other strides run the scatter code of <see cref="ConvPortable"/>.</item>
 /// <item>Backward-filter: bands of output rows sized to stay cache-resident; per kh the interior columns as one run over
 /// j = kw·C + c, the border columns per kw.</item>
 /// </list>
@@ -27,7 +27,7 @@ internal static unsafe class ConvDriver<TTiles> where TTiles : struct, IConvTile
     {
         if (g.SH != 1 || g.SW != 1 || g.PadTop > g.KH - 1 || g.PadLeft > g.KW - 1)
         {
-            ConvPortable.BackwardData(g, dy, w, dx);
+            ConvPortable.ScatterBackwardData(g, dy, w, dx);
             return;
         }
         int KH = g.KH, KW = g.KW, C = g.C, K = g.K;

@@ -1,0 +1,127 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace ConvNet.Kernels;
+
+/// <summary>
+/// Portable <see cref="Vector{T}"/> tiles of the direct convolution (<see cref="ConvDriver{TTiles}"/> walks the geometry):
+/// the <see cref="KernelBackend.Portable"/> backend, for CPUs without AVX2/FMA. Per pixel (or dw row), blocks of 4 vectors
+/// of output channels in registers, then 1 vector, then a scalar tail; no instruction-set intrinsics.
+/// </summary>
+internal readonly unsafe struct ConvVector : IConvTiles
+{
+    public static bool IsSupported => true;
+
+    public static void ForwardRun(in FRun r)
+    {
+        int V = Vector<float>.Count;
+        nint K = r.K;
+        float* xp = r.X, yp = r.Y, bp = r.Init;
+        for (int p = 0; p < r.Count; p++, xp += r.Xs, yp += K, bp += r.InitStride)
+        {
+            nint k = 0;
+            for (; k + 4 * V <= K; k += 4 * V)
+            {
+                Vector<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                if (bp != null) { a0 = Vector.Load(bp + k); a1 = Vector.Load(bp + k + V); a2 = Vector.Load(bp + k + 2 * V); a3 = Vector.Load(bp + k + 3 * V); }
+                for (int kh = 0; kh < r.KhN; kh++)
+                {
+                    float* xq = xp + kh * r.XRow, wq = r.W + kh * r.WRow + k;
+                    for (nint j = 0; j < r.Jn; j++, wq += K)
+                    {
+                        var xv = new Vector<float>(xq[j]);
+                        a0 = Vector.FusedMultiplyAdd(xv, Vector.Load(wq), a0);
+                        a1 = Vector.FusedMultiplyAdd(xv, Vector.Load(wq + V), a1);
+                        a2 = Vector.FusedMultiplyAdd(xv, Vector.Load(wq + 2 * V), a2);
+                        a3 = Vector.FusedMultiplyAdd(xv, Vector.Load(wq + 3 * V), a3);
+                    }
+                }
+                Vector.Store(a0, yp + k); Vector.Store(a1, yp + k + V); Vector.Store(a2, yp + k + 2 * V); Vector.Store(a3, yp + k + 3 * V);
+            }
+            for (; k + V <= K; k += V)
+            {
+                var a = bp != null ? Vector.Load(bp + k) : default;
+                for (int kh = 0; kh < r.KhN; kh++)
+                {
+                    float* xq = xp + kh * r.XRow, wq = r.W + kh * r.WRow + k;
+                    for (nint j = 0; j < r.Jn; j++, wq += K) a = Vector.FusedMultiplyAdd(new Vector<float>(xq[j]), Vector.Load(wq), a);
+                }
+                Vector.Store(a, yp + k);
+            }
+            for (; k < K; k++)
+            {
+                float s = bp != null ? bp[k] : 0f;
+                for (int kh = 0; kh < r.KhN; kh++)
+                {
+                    float* xq = xp + kh * r.XRow, wq = r.W + kh * r.WRow + k;
+                    for (nint j = 0; j < r.Jn; j++) s = MathF.FusedMultiplyAdd(xq[j], wq[j * K], s);
+                }
+                yp[k] = s;
+            }
+        }
+    }
+
+    public static void FilterRun(in BRun a, int jn, float* dw)
+    {
+        int V = Vector<float>.Count;
+        nint K = a.K;
+        for (int j = 0; j < jn; j++)
+        {
+            float* dwj = dw + j * K;
+            nint k = 0;
+            for (; k + 4 * V <= K; k += 4 * V)
+            {
+                Vector<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                for (int row = 0; row < a.Rows; row++)
+                {
+                    float* xq = a.X + row * a.XRow + j, dq = a.Dy + row * a.DyRow + k;
+                    for (int col = 0; col < a.Cols; col++, xq += a.Xs, dq += K)
+                    {
+                        var xv = new Vector<float>(*xq);
+                        s0 = Vector.FusedMultiplyAdd(xv, Vector.Load(dq), s0);
+                        s1 = Vector.FusedMultiplyAdd(xv, Vector.Load(dq + V), s1);
+                        s2 = Vector.FusedMultiplyAdd(xv, Vector.Load(dq + 2 * V), s2);
+                        s3 = Vector.FusedMultiplyAdd(xv, Vector.Load(dq + 3 * V), s3);
+                    }
+                }
+                AddTo(dwj + k, s0); AddTo(dwj + k + V, s1); AddTo(dwj + k + 2 * V, s2); AddTo(dwj + k + 3 * V, s3);
+            }
+            for (; k + V <= K; k += V)
+            {
+                Vector<float> s = default;
+                for (int row = 0; row < a.Rows; row++)
+                {
+                    float* xq = a.X + row * a.XRow + j, dq = a.Dy + row * a.DyRow + k;
+                    for (int col = 0; col < a.Cols; col++, xq += a.Xs, dq += K) s = Vector.FusedMultiplyAdd(new Vector<float>(*xq), Vector.Load(dq), s);
+                }
+                AddTo(dwj + k, s);
+            }
+            for (; k < K; k++)
+            {
+                float s = 0f;
+                for (int row = 0; row < a.Rows; row++)
+                {
+                    float* xq = a.X + row * a.XRow + j, dq = a.Dy + row * a.DyRow + k;
+                    for (int col = 0; col < a.Cols; col++, xq += a.Xs, dq += K) s = MathF.FusedMultiplyAdd(*xq, *dq, s);
+                }
+                dwj[k] += s;
+            }
+        }
+    }
+
+    public static void FilterRun3C1(in BRun a, float* dw) => FilterRun(a, 3, dw);
+
+    public static void DotRun(in DRun r)
+    {
+        float* xp = r.X, op = r.Out;
+        for (int p = 0; p < r.Count; p++, xp += r.Xs, op += r.Os)
+        {
+            float s = 0f;
+            for (int kh = 0; kh < r.KhN; kh++) s += Vec.Dot(ref xp[kh * r.XRow], ref r.W[kh * r.WRow], (int)r.Tn);
+            *op += s;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddTo(float* p, Vector<float> v) => Vector.Store(Vector.Load(p) + v, p);
+}
