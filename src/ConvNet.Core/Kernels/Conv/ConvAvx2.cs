@@ -90,6 +90,7 @@ internal readonly unsafe struct ConvAvx2 : IConvTiles
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FilterRun(in BRun a, int jn, float* dw)
     {
         for (nint k0 = 0; k0 < a.K;)
@@ -103,6 +104,7 @@ internal readonly unsafe struct ConvAvx2 : IConvTiles
 
     public static void FilterRun3C1(in BRun a, float* dw) => FilterRun(a, 3, dw);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FilterBlock<TK>(in BRun a, int jn, float* dw, nint k0, Vector256<float> mask) where TK : struct, IKBlock
     {
         int j = 0, cnt = jn;
@@ -123,6 +125,7 @@ internal readonly unsafe struct ConvAvx2 : IConvTiles
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DotRun(in DRun a)
     {
         float* xp = a.X, op = a.Out;

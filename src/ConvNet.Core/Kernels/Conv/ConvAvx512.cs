@@ -127,6 +127,7 @@ internal readonly unsafe partial struct ConvAvx512 : IConvTiles
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FilterRun(in BRun a, int jn, float* dw)
     {
         for (nint k0 = 0; k0 < a.K;)
@@ -139,6 +140,7 @@ internal readonly unsafe partial struct ConvAvx512 : IConvTiles
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FilterBlock<TK>(in BRun a, int jn, float* dw, nint k0, Vector512<float> mask) where TK : struct, IKBlock
     {
         // Up to 12 dw rows per tile for 16/32-channel blocks (≤ 24 accumulators), 6 for 64-channel blocks.
@@ -167,6 +169,7 @@ internal readonly unsafe partial struct ConvAvx512 : IConvTiles
     }
 
     /// <summary>C = 1, KW = 3, stride 1 (conv1): the three dw rows of one kh in 16-channel blocks (<see cref="BTile3C1{TK}"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FilterRun3C1(in BRun a, float* dw)
     {
         nint K = a.K;

@@ -23,6 +23,7 @@ internal static unsafe class ConvDriver<TTiles> where TTiles : struct, IConvTile
     public static void Forward(in ConvGeometry g, float* x, float* w, float* bias, float* y) => Forward(g, x, w, bias, y, accumulate: false);
 
     /// <summary>dx += Σ dy·w over every (oh, ow, kh, kw) that reads (ih, iw).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackwardData(in ConvGeometry g, float* dy, float* w, float* dx)
     {
         if (g.SH != 1 || g.SW != 1 || g.PadTop > g.KH - 1 || g.PadLeft > g.KW - 1)
@@ -64,6 +65,7 @@ internal static unsafe class ConvDriver<TTiles> where TTiles : struct, IConvTile
     /// out[n,oh,ow,:] = init + Σ in[n, oh·SH−PT+kh, ow·SW−PL+kw, c] · w[kh,kw,c,:] where init is the bias, zero, or
     /// (accumulate) the existing output.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Forward(in ConvGeometry g, float* x, float* w, float* bias, float* y, bool accumulate)
     {
         int K = g.K, C = g.C, KW = g.KW, OW = g.OW, SW = g.SW;
@@ -107,6 +109,7 @@ internal static unsafe class ConvDriver<TTiles> where TTiles : struct, IConvTile
     /// Forward-shaped geometry <paramref name="g"/> (input = dy with g.C = K channels, output = dx with g.K = C channels):
     /// out[n,oh,ow,c] += Σ_{kh,kw} dot(in[n, oh−PT+kh, ow−PL+kw, :], wd[c,kh,kw,:]) with stride 1.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot(in ConvGeometry g, float* x, float* wd, float* y)
     {
         int Cin = g.C, Cout = g.K, KH = g.KH, OW = g.OW;
@@ -199,6 +202,7 @@ internal static unsafe class ConvDriver<TTiles> where TTiles : struct, IConvTile
     }
 
     /// <summary>db[:K] += Σ_{p &lt; pixels} dy[p·K + :]: blocks of up to 4 vectors of channels, so one pass reads each pixel's channels once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BiasSum(float* dy, int pixels, int K, float* db)
     {
         int V = Vector<float>.Count, k = 0;

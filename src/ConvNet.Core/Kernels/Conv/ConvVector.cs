@@ -12,6 +12,7 @@ internal readonly unsafe struct ConvVector : IConvTiles
 {
     public static bool IsSupported => true;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ForwardRun(in FRun r)
     {
         int V = Vector<float>.Count;
@@ -61,6 +62,7 @@ internal readonly unsafe struct ConvVector : IConvTiles
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FilterRun(in BRun a, int jn, float* dw)
     {
         int V = Vector<float>.Count;
@@ -111,6 +113,7 @@ internal readonly unsafe struct ConvVector : IConvTiles
 
     public static void FilterRun3C1(in BRun a, float* dw) => FilterRun(a, 3, dw);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DotRun(in DRun r)
     {
         float* xp = r.X, op = r.Out;
