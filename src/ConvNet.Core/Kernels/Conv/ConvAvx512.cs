@@ -66,7 +66,7 @@ internal readonly unsafe partial struct ConvAvx512 : IConvTiles
     // =====================================================================================================
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ForwardRun(in FRun r)
+    public static void ForwardRow(in FRun r)
     {
         for (nint k0 = 0; k0 < r.K;)
         {
@@ -82,12 +82,20 @@ internal readonly unsafe partial struct ConvAvx512 : IConvTiles
     private static void ForwardBlock<TK>(in FRun a, nint k0, Vector512<float> mask) where TK : struct, IKBlock
     {
         nint K = a.K, C = a.C;
-        float* xp = a.X, wk = a.W + k0, yp = a.Y + k0, bp = a.Init == null ? null : a.Init + k0;
+        for (int ow = 0; ow < a.OW; ow++)
+        {
+            if (ow == a.OwA) { ow = a.OwB; if (ow >= a.OW) break; }
+            a.Border(ow, k0, out float* bx, out float* bw, out nint jn, out float* by, out float* bi);
+            FTile<R1, TK>(bx, 0, a.XRow, bw, a.WRow, K, a.KhN, jn, bi, 0, by, K, mask);
+        }
+        a.Interior(k0, out float* xp, out float* yp, out float* bp);
+        float* wk = a.W + k0;
+        nint xs = a.Xs, jnI = a.Jn;
         if (TK.N <= 2 && a.ThreeWide)
         {
             // 16- or 32-channel block, 3-wide kernel, stride 1 (conv1/conv2 forward, conv2/conv3 backward-data): tiles of
             // up to 12 (N = 1) / 8 (N = 2) pixels that broadcast each input value once for all the pixels reading it.
-            for (int cnt = a.Count; cnt > 0;)
+            for (int cnt = a.OwB - a.OwA; cnt > 0;)
             {
                 int r = Tiling.UpTo(cnt, TK.N == 1 ? 12 : 8);
                 switch (r)
@@ -105,24 +113,24 @@ internal readonly unsafe partial struct ConvAvx512 : IConvTiles
                     case 2: FTile3<R2, TK>(xp, C, a.XRow, wk, a.WRow, K, a.KhN, bp, a.InitStride, yp, K, mask); break;
                     default: FTile3<R1, TK>(xp, C, a.XRow, wk, a.WRow, K, a.KhN, bp, a.InitStride, yp, K, mask); break;
                 }
-                xp += r * a.Xs; yp += r * K; if (bp != null) bp += r * a.InitStride;
+                xp += r * xs; yp += r * K; if (bp != null) bp += r * a.InitStride;
                 cnt -= r;
             }
             return;
         }
-        for (int cnt = a.Count; cnt > 0;)
+        for (int cnt = a.OwB - a.OwA; cnt > 0;)
         {
             int r = Tiling.Six(cnt);
             switch (r)
             {
-                case 6: FTile<R6, TK>(xp, a.Xs, a.XRow, wk, a.WRow, K, a.KhN, a.Jn, bp, a.InitStride, yp, K, mask); break;
-                case 5: FTile<R5, TK>(xp, a.Xs, a.XRow, wk, a.WRow, K, a.KhN, a.Jn, bp, a.InitStride, yp, K, mask); break;
-                case 4: FTile<R4, TK>(xp, a.Xs, a.XRow, wk, a.WRow, K, a.KhN, a.Jn, bp, a.InitStride, yp, K, mask); break;
-                case 3: FTile<R3, TK>(xp, a.Xs, a.XRow, wk, a.WRow, K, a.KhN, a.Jn, bp, a.InitStride, yp, K, mask); break;
-                case 2: FTile<R2, TK>(xp, a.Xs, a.XRow, wk, a.WRow, K, a.KhN, a.Jn, bp, a.InitStride, yp, K, mask); break;
-                default: FTile<R1, TK>(xp, a.Xs, a.XRow, wk, a.WRow, K, a.KhN, a.Jn, bp, a.InitStride, yp, K, mask); break;
+                case 6: FTile<R6, TK>(xp, xs, a.XRow, wk, a.WRow, K, a.KhN, jnI, bp, a.InitStride, yp, K, mask); break;
+                case 5: FTile<R5, TK>(xp, xs, a.XRow, wk, a.WRow, K, a.KhN, jnI, bp, a.InitStride, yp, K, mask); break;
+                case 4: FTile<R4, TK>(xp, xs, a.XRow, wk, a.WRow, K, a.KhN, jnI, bp, a.InitStride, yp, K, mask); break;
+                case 3: FTile<R3, TK>(xp, xs, a.XRow, wk, a.WRow, K, a.KhN, jnI, bp, a.InitStride, yp, K, mask); break;
+                case 2: FTile<R2, TK>(xp, xs, a.XRow, wk, a.WRow, K, a.KhN, jnI, bp, a.InitStride, yp, K, mask); break;
+                default: FTile<R1, TK>(xp, xs, a.XRow, wk, a.WRow, K, a.KhN, jnI, bp, a.InitStride, yp, K, mask); break;
             }
-            xp += r * a.Xs; yp += r * K; if (bp != null) bp += r * a.InitStride;
+            xp += r * xs; yp += r * K; if (bp != null) bp += r * a.InitStride;
             cnt -= r;
         }
     }

@@ -7,8 +7,8 @@ namespace ConvNet.Kernels;
 /// The one driver of each convolution verb, shared by every register-tiled instruction set (<typeparamref name="TTiles"/>,
 /// see <see cref="IConvTiles"/>): it walks the geometry and hands runs of pixels to the tiles.
 /// <list type="bullet">
-/// <item>Forward: per output row, the border columns one pixel at a time with the kw range clipped (still one contiguous
-/// (kw, c) run in x and w), then the interior columns as one run.</item>
+/// <item>Forward: row by row; in each row the tiles take the border columns one pixel at a time with the kw range clipped
+/// (still one contiguous (kw, c) run in x and w, <see cref="FRun.Border"/>), then the interior columns as one run.</item>
 /// <item>Backward-data, stride 1: a forward convolution of dy with 180°-rotated, channel-swapped weights (for C &lt; 8 as
 /// dot products along (kw, k) instead); the rearranged weights live in a per-thread buffer (grown once, never shrunk).
 /// Other strides run the scatter code of <see cref="ConvPortable"/>.</item>
@@ -68,40 +68,23 @@ internal static unsafe class ConvDriver<TTiles> where TTiles : struct, IConvTile
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Forward(in ConvGeometry g, float* x, float* w, float* bias, float* y, bool accumulate)
     {
-        int K = g.K, C = g.C, KW = g.KW, OW = g.OW, SW = g.SW;
+        int K = g.K, C = g.C, OW = g.OW;
         g.InteriorCols(out int owA, out int owB);
-        var r = new FRun { K = K, C = C, XRow = (nint)g.W * C, WRow = (nint)KW * C * K };
+        var r = new FRun
+        {
+            K = K, C = C, XRow = (nint)g.W * C, WRow = (nint)g.KW * C * K, InitStride = accumulate ? K : 0,
+            SW = g.SW, PL = g.PadLeft, Width = g.W, KW = g.KW, OW = OW, OwA = owA, OwB = owB, ThreeWide = g.KW == 3 && g.SW == 1,
+        };
         for (int n = 0; n < g.N; n++)
         for (int oh = 0; oh < g.OH; oh++)
         {
             g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
             r.KhN = Math.Max(0, kh1 - kh0);
-            float* xRow = x + ((nint)n * g.H + ih0 + kh0) * r.XRow;   // + iw·C
-            float* wRow = w + (nint)kh0 * r.WRow;
-            float* yRow = y + ((nint)n * g.OH + oh) * OW * K;
-            // Border columns: one pixel each, kw range clipped.
-            r.Count = 1; r.Xs = 0; r.InitStride = 0; r.ThreeWide = false;
-            for (int ow = 0; ow < OW; ow++)
-            {
-                if (ow == owA) { ow = owB; if (ow >= OW) break; }
-                g.ColWindow(ow, out int iw0, out int kw0, out int kw1);
-                r.X = xRow + (nint)(iw0 + kw0) * C;
-                r.W = wRow + (nint)kw0 * C * K;
-                r.Jn = (nint)Math.Max(0, kw1 - kw0) * C;
-                r.Y = yRow + (nint)ow * K;
-                r.Init = accumulate ? r.Y : bias;
-                TTiles.ForwardRun(r);
-            }
-            if (owB == owA) continue;
-            // Interior columns: one run over the flat (kw, c) window.
-            r.Count = owB - owA; r.Xs = (nint)SW * C; r.ThreeWide = KW == 3 && SW == 1;
-            r.X = xRow + ((nint)owA * SW - g.PadLeft) * C;
-            r.W = wRow;
-            r.Jn = (nint)KW * C;
-            r.Y = yRow + (nint)owA * K;
+            r.X = x + ((nint)n * g.H + ih0 + kh0) * r.XRow;
+            r.W = w + (nint)kh0 * r.WRow;
+            r.Y = y + ((nint)n * g.OH + oh) * OW * K;
             r.Init = accumulate ? r.Y : bias;
-            r.InitStride = accumulate ? K : 0;
-            TTiles.ForwardRun(r);
+            TTiles.ForwardRow(r);
         }
     }
 

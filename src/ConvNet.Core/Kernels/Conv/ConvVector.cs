@@ -13,12 +13,25 @@ internal readonly unsafe struct ConvVector : IConvTiles
     public static bool IsSupported => true;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ForwardRun(in FRun r)
+    public static void ForwardRow(in FRun r)
+    {
+        for (int ow = 0; ow < r.OW; ow++)
+        {
+            if (ow == r.OwA) { ow = r.OwB; if (ow >= r.OW) break; }
+            r.Border(ow, 0, out float* bx, out float* bw, out nint jn, out float* by, out float* bi);
+            Pixels(r, 1, bx, 0, bw, jn, bi, 0, by);
+        }
+        r.Interior(0, out float* xp, out float* yp, out float* bp);
+        Pixels(r, r.OwB - r.OwA, xp, r.Xs, r.W, r.Jn, bp, r.InitStride, yp);
+    }
+
+    /// <summary>count pixels (x pointers xs apart, y pointers K apart): y = init + Σ_{kh, j &lt; jn} x · w over every channel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Pixels(in FRun r, int count, float* xp, nint xs, float* wp, nint jn, float* bp, nint bs, float* yp)
     {
         int V = Vector<float>.Count;
         nint K = r.K;
-        float* xp = r.X, yp = r.Y, bp = r.Init;
-        for (int p = 0; p < r.Count; p++, xp += r.Xs, yp += K, bp += r.InitStride)
+        for (int p = 0; p < count; p++, xp += xs, yp += K, bp += bs)
         {
             nint k = 0;
             for (; k + 4 * V <= K; k += 4 * V)
@@ -27,8 +40,8 @@ internal readonly unsafe struct ConvVector : IConvTiles
                 if (bp != null) { a0 = Vector.Load(bp + k); a1 = Vector.Load(bp + k + V); a2 = Vector.Load(bp + k + 2 * V); a3 = Vector.Load(bp + k + 3 * V); }
                 for (int kh = 0; kh < r.KhN; kh++)
                 {
-                    float* xq = xp + kh * r.XRow, wq = r.W + kh * r.WRow + k;
-                    for (nint j = 0; j < r.Jn; j++, wq += K)
+                    float* xq = xp + kh * r.XRow, wq = wp + kh * r.WRow + k;
+                    for (nint j = 0; j < jn; j++, wq += K)
                     {
                         var xv = new Vector<float>(xq[j]);
                         a0 = Vector.FusedMultiplyAdd(xv, Vector.Load(wq), a0);
@@ -44,8 +57,8 @@ internal readonly unsafe struct ConvVector : IConvTiles
                 var a = bp != null ? Vector.Load(bp + k) : default;
                 for (int kh = 0; kh < r.KhN; kh++)
                 {
-                    float* xq = xp + kh * r.XRow, wq = r.W + kh * r.WRow + k;
-                    for (nint j = 0; j < r.Jn; j++, wq += K) a = Vector.FusedMultiplyAdd(new Vector<float>(xq[j]), Vector.Load(wq), a);
+                    float* xq = xp + kh * r.XRow, wq = wp + kh * r.WRow + k;
+                    for (nint j = 0; j < jn; j++, wq += K) a = Vector.FusedMultiplyAdd(new Vector<float>(xq[j]), Vector.Load(wq), a);
                 }
                 Vector.Store(a, yp + k);
             }
@@ -54,8 +67,8 @@ internal readonly unsafe struct ConvVector : IConvTiles
                 float s = bp != null ? bp[k] : 0f;
                 for (int kh = 0; kh < r.KhN; kh++)
                 {
-                    float* xq = xp + kh * r.XRow, wq = r.W + kh * r.WRow + k;
-                    for (nint j = 0; j < r.Jn; j++) s = MathF.FusedMultiplyAdd(xq[j], wq[j * K], s);
+                    float* xq = xp + kh * r.XRow, wq = wp + kh * r.WRow + k;
+                    for (nint j = 0; j < jn; j++) s = MathF.FusedMultiplyAdd(xq[j], wq[j * K], s);
                 }
                 yp[k] = s;
             }

@@ -13,8 +13,12 @@ internal unsafe interface IConvTiles
     /// <summary>True if this CPU runs the tiles.</summary>
     static abstract bool IsSupported { get; }
 
-    /// <summary>y[p·K + :] = init[p] + Σ_{kh &lt; KhN} Σ_{j &lt; Jn} x[p·Xs + kh·XRow + j] · w[kh·WRow + j·K + :] for p &lt; Count (see <see cref="FRun"/>).</summary>
-    static abstract void ForwardRun(in FRun r);
+    /// <summary>
+    /// One output row of the forward, every channel: y[ow·K + :] = init[ow] + Σ_{kh &lt; KhN} Σ_{j} x[…] · w[…] — the border
+    /// columns one pixel each with the window clipped (<see cref="FRun.Border"/>), then the interior columns as one run
+    /// (<see cref="FRun.Interior"/>).
+    /// </summary>
+    static abstract void ForwardRow(in FRun r);
 
     /// <summary>dw[j·K + :] += Σ_{row &lt; Rows, col &lt; Cols} x[row·XRow + col·Xs + j] · dy[row·DyRow + col·K + :] for j &lt; jn.</summary>
     static abstract void FilterRun(in BRun r, int jn, float* dw);
@@ -26,14 +30,41 @@ internal unsafe interface IConvTiles
     static abstract void DotRun(in DRun r);
 }
 
-/// <summary>A forward run: Count output pixels, x and y pixel pointers Xs and K apart; init[p] = Init[p·InitStride + :] (Init null → 0).</summary>
+/// <summary>
+/// One forward output row. Pointers are row bases: X at input column 0 of the first window row, W at that kernel row,
+/// Y at output column 0, Init = the bias (InitStride 0), the output row itself (accumulate, InitStride K) or null (0).
+/// </summary>
 internal unsafe struct FRun
 {
     public float* X, W, Init, Y;
-    public nint Xs, XRow, WRow, K, C, Jn, InitStride;
-    public int KhN, Count;
-    /// <summary>Stride 1, KW = 3, windows inside the row (Jn = 3·C): tiles may broadcast each x once for the 3 pixels reading it.</summary>
+    public nint XRow, WRow, K, C, InitStride;
+    public int KhN, SW, PL, Width, KW, OW, OwA, OwB;
+    /// <summary>Stride 1, KW = 3: interior tiles may broadcast each x once for the 3 pixels reading it.</summary>
     public bool ThreeWide;
+
+    /// <summary>Border column <paramref name="ow"/>, channels from k0: its clipped window is one (kw, c) run of <paramref name="jn"/> values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly void Border(int ow, nint k0, out float* x, out float* w, out nint jn, out float* y, out float* init)
+    {
+        int iw0 = ow * SW - PL, kw0 = Math.Max(0, -iw0), kw1 = Math.Min(KW, Width - iw0);
+        x = X + (nint)(iw0 + kw0) * C;
+        w = W + (nint)kw0 * C * K + k0;
+        jn = (nint)Math.Max(0, kw1 - kw0) * C;
+        y = Y + (nint)ow * K + k0;
+        init = Init == null ? null : Init + ow * InitStride + k0;
+    }
+
+    /// <summary>The interior run [OwA, OwB), channels from k0: pixels Xs = SW·C apart in x, K apart in y, each reading Jn = KW·C values per kernel row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly void Interior(nint k0, out float* x, out float* y, out float* init)
+    {
+        x = X + ((nint)OwA * SW - PL) * C;
+        y = Y + (nint)OwA * K + k0;
+        init = Init == null ? null : Init + OwA * InitStride + k0;
+    }
+
+    public readonly nint Xs => (nint)SW * C;
+    public readonly nint Jn => (nint)KW * C;
 }
 
 /// <summary>A backward-filter run over a Rows × Cols rectangle of output pixels (x pixels Xs apart, dy pixels K apart).</summary>
