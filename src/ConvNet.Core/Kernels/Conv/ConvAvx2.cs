@@ -134,22 +134,29 @@ internal readonly unsafe struct ConvAvx2 : IConvTiles
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void DotRun(in DRun a)
+    public static void DotRow(in DRun a)
     {
-        float* xp = a.X, op = a.Out;
-        for (int cnt = a.Count; cnt > 0;)
+        for (int ow = 0; ow < a.OW; ow++)
+        {
+            if (ow == a.OwA) { ow = a.OwB; if (ow >= a.OW) break; }
+            a.Border(ow, out float* bx, out float* bw, out nint tn, out float* bo);
+            if (tn > 0) DTile<R1>(bx, 0, a.XRow, bw, a.WRow, a.KhN, tn, bo, 0);
+        }
+        a.Interior(out float* xp, out float* op);
+        nint xs = a.Cin, tnI = a.WRow;
+        for (int cnt = a.OwB - a.OwA; cnt > 0;)
         {
             int r = Tiling.Six(cnt);
             switch (r)
             {
-                case 6: DTile<R6>(xp, a.Xs, a.XRow, a.W, a.WRow, a.KhN, a.Tn, op, a.Os); break;
-                case 5: DTile<R5>(xp, a.Xs, a.XRow, a.W, a.WRow, a.KhN, a.Tn, op, a.Os); break;
-                case 4: DTile<R4>(xp, a.Xs, a.XRow, a.W, a.WRow, a.KhN, a.Tn, op, a.Os); break;
-                case 3: DTile<R3>(xp, a.Xs, a.XRow, a.W, a.WRow, a.KhN, a.Tn, op, a.Os); break;
-                case 2: DTile<R2>(xp, a.Xs, a.XRow, a.W, a.WRow, a.KhN, a.Tn, op, a.Os); break;
-                default: DTile<R1>(xp, a.Xs, a.XRow, a.W, a.WRow, a.KhN, a.Tn, op, a.Os); break;
+                case 6: DTile<R6>(xp, xs, a.XRow, a.W, a.WRow, a.KhN, tnI, op, a.Os); break;
+                case 5: DTile<R5>(xp, xs, a.XRow, a.W, a.WRow, a.KhN, tnI, op, a.Os); break;
+                case 4: DTile<R4>(xp, xs, a.XRow, a.W, a.WRow, a.KhN, tnI, op, a.Os); break;
+                case 3: DTile<R3>(xp, xs, a.XRow, a.W, a.WRow, a.KhN, tnI, op, a.Os); break;
+                case 2: DTile<R2>(xp, xs, a.XRow, a.W, a.WRow, a.KhN, tnI, op, a.Os); break;
+                default: DTile<R1>(xp, xs, a.XRow, a.W, a.WRow, a.KhN, tnI, op, a.Os); break;
             }
-            xp += r * a.Xs; op += r * a.Os; cnt -= r;
+            xp += r * xs; op += r * a.Os; cnt -= r;
         }
     }
 

@@ -189,5 +189,5 @@ internal readonly unsafe partial struct ConvAvx512 : IConvTiles
     }
 
     /// <summary>Backward-data with C &lt; 8 reduces along (kw, k) in short runs: the AVX2 dot tiles.</summary>
-    public static void DotRun(in DRun r) => ConvAvx2.DotRun(r);
+    public static void DotRow(in DRun r) => ConvAvx2.DotRow(r);
 }

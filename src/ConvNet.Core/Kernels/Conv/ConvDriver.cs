@@ -95,39 +95,26 @@ internal static unsafe class ConvDriver<TTiles> where TTiles : struct, IConvTile
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot(in ConvGeometry g, float* x, float* wd, float* y)
     {
-        int Cin = g.C, Cout = g.K, KH = g.KH, OW = g.OW;
+        int Cout = g.K, KH = g.KH, OW = g.OW;
         g.InteriorCols(out int owA, out int owB);
-        var r = new DRun { XRow = (nint)g.W * Cin, WRow = (nint)g.KW * Cin };
+        var r = new DRun
+        {
+            XRow = (nint)g.W * g.C, WRow = (nint)g.KW * g.C, Cin = g.C, Os = Cout,
+            PL = g.PadLeft, Width = g.W, KW = g.KW, OW = OW, OwA = owA, OwB = owB,
+        };
         for (int n = 0; n < g.N; n++)
         for (int oh = 0; oh < g.OH; oh++)
         {
             g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
             r.KhN = Math.Max(0, kh1 - kh0);
             if (r.KhN == 0) continue;
-            float* xRow = x + ((nint)n * g.H + ih0 + kh0) * r.XRow;
+            r.X = x + ((nint)n * g.H + ih0 + kh0) * r.XRow;
             float* yRow = y + ((nint)n * g.OH + oh) * OW * Cout;
             for (int c = 0; c < Cout; c++)
             {
-                float* wc = wd + ((nint)c * KH + kh0) * r.WRow;
-                r.Count = 1; r.Xs = 0; r.Os = 0;
-                for (int ow = 0; ow < OW; ow++)
-                {
-                    if (ow == owA) { ow = owB; if (ow >= OW) break; }
-                    g.ColWindow(ow, out int iw0, out int kw0, out int kw1);
-                    if (kw1 <= kw0) continue;
-                    r.X = xRow + (nint)(iw0 + kw0) * Cin;
-                    r.W = wc + (nint)kw0 * Cin;
-                    r.Tn = (nint)(kw1 - kw0) * Cin;
-                    r.Out = yRow + (nint)ow * Cout + c;
-                    TTiles.DotRun(r);
-                }
-                if (owB == owA) continue;
-                r.Count = owB - owA; r.Xs = Cin; r.Os = Cout;
-                r.X = xRow + (nint)(owA - g.PadLeft) * Cin;
-                r.W = wc;
-                r.Tn = r.WRow;
-                r.Out = yRow + (nint)owA * Cout + c;
-                TTiles.DotRun(r);
+                r.W = wd + ((nint)c * KH + kh0) * r.WRow;
+                r.Out = yRow + c;
+                TTiles.DotRow(r);
             }
         }
     }

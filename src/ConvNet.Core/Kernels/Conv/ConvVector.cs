@@ -127,15 +127,24 @@ internal readonly unsafe struct ConvVector : IConvTiles
     public static void FilterRun3C1(in BRun a, float* dw) => FilterRun(a, 3, dw);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void DotRun(in DRun r)
+    public static void DotRow(in DRun r)
     {
-        float* xp = r.X, op = r.Out;
-        for (int p = 0; p < r.Count; p++, xp += r.Xs, op += r.Os)
+        for (int ow = 0; ow < r.OW; ow++)
         {
-            float s = 0f;
-            for (int kh = 0; kh < r.KhN; kh++) s += Vec.Dot(ref xp[kh * r.XRow], ref r.W[kh * r.WRow], (int)r.Tn);
-            *op += s;
+            if (ow == r.OwA) { ow = r.OwB; if (ow >= r.OW) break; }
+            r.Border(ow, out float* bx, out float* bw, out nint tn, out float* bo);
+            *bo += Dots(r, bx, bw, tn);
         }
+        r.Interior(out float* xp, out float* op);
+        for (int p = r.OwA; p < r.OwB; p++, xp += r.Cin, op += r.Os) *op += Dots(r, xp, r.W, r.WRow);
+    }
+
+    /// <summary>Σ_{kh &lt; KhN} dot(x[kh·XRow ..], w[kh·WRow ..]) over tn values.</summary>
+    private static float Dots(in DRun r, float* x, float* w, nint tn)
+    {
+        float s = 0f;
+        for (int kh = 0; kh < r.KhN; kh++) s += Vec.Dot(ref x[kh * r.XRow], ref w[kh * r.WRow], (int)tn);
+        return s;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

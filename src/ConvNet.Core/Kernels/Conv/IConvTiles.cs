@@ -26,8 +26,11 @@ internal unsafe interface IConvTiles
     /// <summary><see cref="FilterRun"/> with jn = 3 for one input channel, KW = 3, stride 1 (conv1's interior).</summary>
     static abstract void FilterRun3C1(in BRun r, float* dw);
 
-    /// <summary>out[p·Os] += Σ_{kh &lt; KhN} Σ_{t &lt; Tn} x[p·Xs + kh·XRow + t] · w[kh·WRow + t] for p &lt; Count (backward-data with C &lt; 8).</summary>
-    static abstract void DotRun(in DRun r);
+    /// <summary>
+    /// One output row of backward-data with C &lt; 8, one channel: out[ow·Os] += Σ_{kh &lt; KhN} dot(x window, w) — border
+    /// columns clipped (<see cref="DRun.Border"/>), then the interior run.
+    /// </summary>
+    static abstract void DotRow(in DRun r);
 }
 
 /// <summary>
@@ -75,12 +78,34 @@ internal unsafe struct BRun
     public int Rows, Cols;
 }
 
-/// <summary>A dot-product run: Count outputs Os apart, x pixels Xs apart.</summary>
+/// <summary>
+/// One row of dot products (stride 1): X at input column 0 of the first window row, W at this channel's first kernel row
+/// (runs of KW·Cin values, WRow apart), Out at output column 0 of this channel (outputs Os apart).
+/// </summary>
 internal unsafe struct DRun
 {
     public float* X, W, Out;
-    public nint Xs, XRow, WRow, Tn, Os;
-    public int KhN, Count;
+    public nint XRow, WRow, Cin, Os;
+    public int KhN, PL, Width, KW, OW, OwA, OwB;
+
+    /// <summary>Border column <paramref name="ow"/>: its clipped window as one run of <paramref name="tn"/> values (0: nothing to add).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly void Border(int ow, out float* x, out float* w, out nint tn, out float* o)
+    {
+        int iw0 = ow - PL, kw0 = Math.Max(0, -iw0), kw1 = Math.Min(KW, Width - iw0);
+        x = X + (nint)(iw0 + kw0) * Cin;
+        w = W + (nint)kw0 * Cin;
+        tn = (nint)Math.Max(0, kw1 - kw0) * Cin;
+        o = Out + ow * Os;
+    }
+
+    /// <summary>The interior run [OwA, OwB): x pixels Cin apart, outputs Os apart, KW·Cin values per kernel row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly void Interior(out float* x, out float* o)
+    {
+        x = X + (nint)(OwA - PL) * Cin;
+        o = Out + OwA * Os;
+    }
 }
 
 /// <summary>Compile-time tile widths: struct type arguments make the JIT specialise (and unroll) each instantiation.</summary>
