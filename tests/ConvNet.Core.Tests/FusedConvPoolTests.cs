@@ -37,16 +37,17 @@ public class FusedConvPoolTests
         return a;
     }
 
-    private static void Forward(Case t, bool reference, float[] x, float[] w, float[] b, float[] y, byte[] arg)
+    private static void Forward(Case t, KernelBackend? backend, float[] x, float[] w, float[] b, float[] y, byte[] arg)
     {
         var p = t.Pool;
-        if (reference) ConvPoolReference.ConvPoolForward(t.Conv, p.KH, p.KW, p.SH, p.SW, p.PadTop, p.PadLeft, p.OH, p.OW, t.Relu, x, w, b, y, arg);
-        else ConvPool.ConvPoolForward(t.Conv, p.KH, p.KW, p.SH, p.SW, p.PadTop, p.PadLeft, p.OH, p.OW, t.Relu, x, w, b, y, arg);
+        if (backend is not { } kb) ConvPoolReference.ConvPoolForward(t.Conv, p.KH, p.KW, p.SH, p.SW, p.PadTop, p.PadLeft, p.OH, p.OW, t.Relu, x, w, b, y, arg);
+        else ConvPool.ConvPoolForwardOn(kb, t.Conv, p.KH, p.KW, p.SH, p.SW, p.PadTop, p.PadLeft, p.OH, p.OW, t.Relu, x, w, b, y, arg);
     }
 
-    [Fact]
-    public void FusedForwardMatchesReferenceExactlyOnIntegerData()
+    [Theory, Backends]
+    public void FusedForwardMatchesReferenceExactlyOnIntegerData(string backend)
     {
+        var kb = KernelBackendTests.Parse(backend);
         // Small integers: every conv sum is exact in float whatever the order, so values and argmax (ties included) must match exactly.
         var rng = new Rng(11);
         int tested = 0;
@@ -61,9 +62,9 @@ public class FusedConvPoolTests
             int len = t.Pool.N * t.Pool.OutImage;
             var y = Uniform(rng, len); var yr = new float[len];
             var a = new byte[len]; var ar = new byte[len];
-            Forward(t, false, x, w, b, y, a);
-            Forward(t, true, x, w, b, yr, ar);
-            string label = $"conv {t.Conv} pool {t.Pool} relu={t.Relu}";
+            Forward(t, kb, x, w, b, y, a);
+            Forward(t, null, x, w, b, yr, ar);
+            string label = $"[{backend}] conv {t.Conv} pool {t.Pool} relu={t.Relu}";
             AssertExactlyEqual<float>(y, yr, $"{label}: pooled values");
             AssertExactlyEqual<byte>(a, ar, $"{label}: argmax");
             tested++;
@@ -71,9 +72,10 @@ public class FusedConvPoolTests
         Assert.True(tested > 1000, $"only {tested} cases were valid");
     }
 
-    [Fact]
-    public void FusedForwardIsBitIdenticalToUnfusedSimdPair()
+    [Theory, Backends]
+    public void FusedForwardIsBitIdenticalToUnfusedSimdPair(string backend)
     {
+        var kb = KernelBackendTests.Parse(backend);
         // Random reals: the fused kernel computes each conv row with the same SIMD tiles as Conv.ConvForward, so
         // conv → (ReLU) → max pool composed from the production kernels must agree bit for bit, argmax included.
         var rng = new Rng(12);
@@ -85,13 +87,13 @@ public class FusedConvPoolTests
             var g = t.Conv; var p = t.Pool;
             var x = Uniform(rng, g.N * g.InImage); var w = Uniform(rng, g.WeightSize); var b = t.Bias ? Uniform(rng, k) : [];
             var z = new float[g.N * g.OutImage];
-            Conv.ConvForward(g, x, w, b, z);
+            Conv.ConvForwardOn(kb, g, x, w, b, z);
             if (t.Relu) Activations.ReluForward(z, z);
             var yu = new float[p.N * p.OutImage]; var flat = new int[yu.Length];
             Pool.MaxPoolForward(p, z, yu, flat);
             var y = new float[yu.Length]; var a = new byte[yu.Length];
-            Forward(t, false, x, w, b, y, a);
-            string label = $"conv {g} pool {p} relu={t.Relu}";
+            Forward(t, kb, x, w, b, y, a);
+            string label = $"[{backend}] conv {g} pool {p} relu={t.Relu}";
             AssertExactlyEqual<float>(y, yu, $"{label}: pooled values vs unfused SIMD");
             // argmax agrees wherever the gradient can flow (ReLU may turn several negative z into tied zeros).
             for (int o = 0; o < y.Length; o++)
@@ -105,9 +107,10 @@ public class FusedConvPoolTests
         }
     }
 
-    [Fact]
-    public void ScatterMatchesReferenceExactly()
+    [Theory, Backends]
+    public void ScatterMatchesReferenceExactly(string backend)
     {
+        var kb = KernelBackendTests.Parse(backend);
         var rng = new Rng(13);
         for (int iter = 0; iter < 800; iter++)
         {
@@ -117,13 +120,13 @@ public class FusedConvPoolTests
             var g = t.Conv; var p = t.Pool;
             var x = Uniform(rng, g.N * g.InImage); var w = Uniform(rng, g.WeightSize); var b = t.Bias ? Uniform(rng, k) : [];
             var y = new float[p.N * p.OutImage]; var a = new byte[y.Length];
-            Forward(t, false, x, w, b, y, a);
+            Forward(t, kb, x, w, b, y, a);
             var dy = Uniform(rng, y.Length);
             var dz = Uniform(rng, g.N * g.OutImage);   // garbage: the scatter overwrites everything
             var dzr = new float[dz.Length];
-            ConvPool.MaxPoolScatter(g, p.KH, p.KW, p.SH, p.SW, p.PadTop, p.PadLeft, p.OH, p.OW, t.Relu, y, dy, a, dz);
+            ConvPool.MaxPoolScatterOn(kb, g, p.KH, p.KW, p.SH, p.SW, p.PadTop, p.PadLeft, p.OH, p.OW, t.Relu, y, dy, a, dz);
             ConvPoolReference.MaxPoolScatter(g, p.KH, p.KW, p.SH, p.SW, p.PadTop, p.PadLeft, p.OH, p.OW, t.Relu, y, dy, a, dzr);
-            AssertExactlyEqual<float>(dz, dzr, $"conv {g} pool {p} relu={t.Relu}: dz");
+            AssertExactlyEqual<float>(dz, dzr, $"[{backend}] conv {g} pool {p} relu={t.Relu}: dz");
         }
     }
 

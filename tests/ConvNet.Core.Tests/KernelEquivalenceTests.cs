@@ -7,7 +7,8 @@ namespace ConvNet.Core.Tests;
 
 /// <summary>
 /// The SIMD kernels agree with their naive reference twins on random shapes (FsCheck properties) and on
-/// deterministic sweeps that hit every Vector&lt;float&gt; tail length. Floats: |a − r| ≤ 1e-4·(|r| + rms(r));
+/// deterministic sweeps that hit every Vector&lt;float&gt; tail length. Conv and GEMM run on every kernel backend the CPU has
+/// (<see cref="BackendsAttribute"/>; the properties loop over them). Floats: |a − r| ≤ 1e-4·(|r| + rms(r));
 /// max-pool values and argmax: exactly equal (ties included).
 /// </summary>
 public class KernelEquivalenceTests
@@ -17,10 +18,16 @@ public class KernelEquivalenceTests
     /// <summary>Maps FsCheck's raw numbers onto [lo, hi].</summary>
     private static int In(int raw, int lo, int hi) => lo + (int)((uint)raw % (uint)(hi - lo + 1));
 
+    /// <summary><see cref="CompareConv(KernelBackend, int, int, int, int, int, int, int, int, int, Padding, bool, int)"/> on every runnable backend.</summary>
     internal static void CompareConv(int n, int h, int w, int c, int k, int kh, int kw, int sh, int sw, Padding pad, bool bias, int seed)
     {
+        foreach (var b in KernelTable.Runnable) CompareConv(b, n, h, w, c, k, kh, kw, sh, sw, pad, bias, seed);
+    }
+
+    internal static void CompareConv(KernelBackend backend, int n, int h, int w, int c, int k, int kh, int kw, int sh, int sw, Padding pad, bool bias, int seed)
+    {
         var g = ConvGeometry.Create(n, h, w, c, kh, kw, sh, sw, pad, k);
-        string label = $"conv {g}";
+        string label = $"conv [{backend}] {g}";
         var rng = new Rng(seed);
         var x = Uniform(rng, n * h * w * c);
         // some exact zeros in x: ConvBackwardFilter skips x == 0
@@ -30,20 +37,20 @@ public class KernelEquivalenceTests
         var dy = Uniform(rng, n * g.OutImage);
 
         var y = Uniform(rng, n * g.OutImage); var yr = new float[y.Length];   // y is overwritten, not accumulated
-        Conv.ConvForward(g, x, wt, b, y);
+        Conv.ConvForwardOn(backend, g, x, wt, b, y);
         ConvReference.ConvForward(g, x, wt, b, yr);
         AssertClose(y, yr, Rtol, $"{label}: ConvForward");
 
         var dx0 = Uniform(rng, x.Length);                                       // backward verbs accumulate
         var dx = (float[])dx0.Clone(); var dxr = (float[])dx0.Clone();
-        Conv.ConvBackwardData(g, dy, wt, dx);
+        Conv.ConvBackwardDataOn(backend, g, dy, wt, dx);
         ConvReference.ConvBackwardData(g, dy, wt, dxr);
         AssertClose(dx, dxr, Rtol, $"{label}: ConvBackwardData");
 
         var dw0 = Uniform(rng, wt.Length); var db0 = bias ? Uniform(rng, k) : [];
         var dw = (float[])dw0.Clone(); var dwr = (float[])dw0.Clone();
         var db = (float[])db0.Clone(); var dbr = (float[])db0.Clone();
-        Conv.ConvBackwardFilter(g, x, dy, dw, db);
+        Conv.ConvBackwardFilterOn(backend, g, x, dy, dw, db);
         ConvReference.ConvBackwardFilter(g, x, dy, dwr, dbr);
         // dw and db are sums of n·OH·OW terms of magnitude ≤ 1 (plus the accumulated start value), summed in another order than
         // the twin: besides the relative tolerance, allow float rounding of such a sum, which matters when it cancels to near 0.
@@ -61,19 +68,19 @@ public class KernelEquivalenceTests
     }
 
     /// <summary>A case FsCheck found (CI, 2026-11-28): one filter whose bias gradient cancels to 5.7e-4, off by 7.7e-7 from the twin.</summary>
-    [Fact]
-    public void ConvBackwardFilterSumThatCancelsNearZero() =>
-        CompareConv(3, 4, 4, 4, 1, 3, 2, 1, 1, Padding.Same, bias: true, seed: -1);
+    [Theory, Backends]
+    public void ConvBackwardFilterSumThatCancelsNearZero(string backend) =>
+        CompareConv(KernelBackendTests.Parse(backend), 3, 4, 4, 4, 1, 3, 2, 1, 1, Padding.Same, bias: true, seed: -1);
 
-    [Fact]
-    public void ConvKernelsEveryFilterTail()
+    [Theory, Backends]
+    public void ConvKernelsEveryFilterTail(string backend)
     {
         // K = 1 … 5V+1 covers the 4-vector block, the 1-vector block and every scalar tail length
         var rng = new Rng(1);
         for (int k = 1; k <= 5 * V + 1; k++)
         {
             int h = 1 + rng.NextInt(7), w = 1 + rng.NextInt(7);
-            CompareConv(1 + rng.NextInt(3), h, w, 1 + rng.NextInt(5), k, 1 + rng.NextInt(h), 1 + rng.NextInt(w), 1 + rng.NextInt(3), 1 + rng.NextInt(3),
+            CompareConv(KernelBackendTests.Parse(backend), 1 + rng.NextInt(3), h, w, 1 + rng.NextInt(5), k, 1 + rng.NextInt(h), 1 + rng.NextInt(w), 1 + rng.NextInt(3), 1 + rng.NextInt(3),
                 k % 2 == 0 ? Padding.Same : Padding.Valid, k % 3 != 0, seed: k);
         }
     }
@@ -149,45 +156,47 @@ public class KernelEquivalenceTests
         Assert.Equal(1 * c + 2, a[2]);
     }
 
-    [Fact]
-    public void GemmVerbsMatchReferenceForEveryTailLength()
+    [Theory, Backends]
+    public void GemmVerbsMatchReferenceForEveryTailLength(string backend)
     {
         var rng = new Rng(3);
         int maxN = 3 * V + 1;
         for (int m = 0; m <= 9; m++)
         for (int n = 0; n <= maxN; n++)
         for (int k = 0; k <= maxN; k += (k < 10 ? 1 : 3))
-            CompareGemm(m, n, k, rng);
+            CompareGemm(KernelBackendTests.Parse(backend), m, n, k, rng);
     }
 
     [Property(MaxTest = 200)]
     public void GemmVerbsMatchReferenceOnRandomSizes(int rm, int rn, int rk, int seed)
-        => CompareGemm(In(rm, 0, 40), In(rn, 0, 5 * V + 3), In(rk, 0, 70), new Rng(seed));
-
-    private static void CompareGemm(int m, int n, int k, Rng rng)
     {
-        string label = $"m={m} n={n} k={k}";
+        foreach (var b in KernelTable.Runnable) CompareGemm(b, In(rm, 0, 40), In(rn, 0, 5 * V + 3), In(rk, 0, 70), new Rng(seed));
+    }
+
+    private static void CompareGemm(KernelBackend backend, int m, int n, int k, Rng rng)
+    {
+        string label = $"[{backend}] m={m} n={n} k={k}";
         var a = Uniform(rng, m * k); var bNN = Uniform(rng, k * n); var bNT = Uniform(rng, n * k);
         var c0 = Uniform(rng, m * n);                 // every verb accumulates into C
 
         var c = (float[])c0.Clone(); var cr = (float[])c0.Clone();
-        Gemm.GemmNN(m, n, k, a, bNN, c); GemmReference.GemmNN(m, n, k, a, bNN, cr);
+        Gemm.GemmNNOn(backend, m, n, k, a, bNN, c); GemmReference.GemmNN(m, n, k, a, bNN, cr);
         AssertClose(c, cr, Rtol, $"GemmNN {label}");
 
         c = (float[])c0.Clone(); cr = (float[])c0.Clone();
-        Gemm.GemmNT(m, n, k, a, bNT, c); GemmReference.GemmNT(m, n, k, a, bNT, cr);
+        Gemm.GemmNTOn(backend, m, n, k, a, bNT, c); GemmReference.GemmNT(m, n, k, a, bNT, cr);
         AssertClose(c, cr, Rtol, $"GemmNT {label}");
 
         var aT = Uniform(rng, k * m);                 // A stored K×M
         c = (float[])c0.Clone(); cr = (float[])c0.Clone();
-        Gemm.GemmTN(m, n, k, aT, bNN, c); GemmReference.GemmTN(m, n, k, aT, bNN, cr);
+        Gemm.GemmTNOn(backend, m, n, k, aT, bNN, c, 0); GemmReference.GemmTN(m, n, k, aT, bNN, cr);
         AssertClose(c, cr, Rtol, $"GemmTN {label}");
 
         // lda > m: A's rows are wider than the m columns used (Dense splits dW by rows this way)
         int lda = m + 3;
         var aWide = Uniform(rng, k * lda);
         c = (float[])c0.Clone(); cr = (float[])c0.Clone();
-        Gemm.GemmTN(m, n, k, aWide, bNN, c, lda); GemmReference.GemmTN(m, n, k, aWide, bNN, cr, lda);
+        Gemm.GemmTNOn(backend, m, n, k, aWide, bNN, c, lda); GemmReference.GemmTN(m, n, k, aWide, bNN, cr, lda);
         AssertClose(c, cr, Rtol, $"GemmTN lda={lda} {label}");
     }
 

@@ -49,7 +49,7 @@ internal sealed class FusedConvPool
 
     // The sparse path pays off only against the AVX2 dense kernels; the AVX-512 dense kernels are faster for every lecture layer
     // (measured: conv3 fused backward 5.3 ms dense vs 6.4 ms sparse, single thread, B = 32).
-    private static readonly bool SparseWinsOnThisCpu = !ConvAvx512.IsSupported;
+    private static readonly bool SparseWinsOnThisCpu = KernelTable.Current.Backend != KernelBackend.Avx512;
 
     /// <summary>pool(conv(x)) for a batch x (N, H, W, C): returns the pooled tensor (owned by this step).</summary>
     internal Tensor Forward(Tensor x)

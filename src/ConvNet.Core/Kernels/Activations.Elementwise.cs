@@ -1,24 +1,44 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace ConvNet.Kernels;
 
 /// <summary>
-/// One elementwise activation as a small operator struct (the dotnet/runtime TensorPrimitives pattern): the function and its
-/// derivative on a scalar and on a <see cref="Vector{T}"/>. <see cref="Activations.Map{TOp}"/> and
-/// <see cref="Activations.MapBackward{TOp}"/> are the one shared loop (vector body, scalar tail).
-/// The derivative receives the input x and the output y; ops whose derivative needs only y say so
+/// One elementwise activation as a small operator struct (the dotnet/runtime TensorPrimitives pattern): the function and
+/// its backward on a scalar and on a <see cref="Vector{T}"/>. <see cref="Elementwise"/> holds the one shared loop (vector
+/// body, scalar tail) for the forward and for both backward forms (accumulate into dx, or overwrite it).
+/// The backward receives the input x and the output y; ops whose derivative needs only y say so
 /// (<see cref="UsesOutput"/>), so layers that keep only the output can still back-propagate.
 /// </summary>
 internal interface IActivationOp
 {
-    /// <summary>True if <see cref="Derivative(float, float)"/> reads only y (x may then be passed as y).</summary>
+    /// <summary>True if <see cref="AddGradient(float, float, float, float)"/> reads only y (x may then be passed as y).</summary>
     bool UsesOutput { get; }
     float Forward(float x);
     Vector<float> Forward(Vector<float> x);
-    float Derivative(float x, float y);
-    Vector<float> Derivative(Vector<float> x, Vector<float> y);
+    /// <summary>dx + f'(x)·dy, with y = f(x) (the overwrite form passes dx = 0).</summary>
+    float AddGradient(float x, float y, float dy, float dx);
+    Vector<float> AddGradient(Vector<float> x, Vector<float> y, Vector<float> dy, Vector<float> dx);
+}
+
+/// <summary>max(x, 0); the gradient passes dy where y &gt; 0 and nothing else (the derivative at 0 is 0, as in TF).</summary>
+internal readonly struct ReluOp : IActivationOp
+{
+    public bool UsesOutput => true;
+    public float Forward(float x) => x > 0f ? x : 0f;
+    public Vector<float> Forward(Vector<float> x) => Vector.Max(x, Vector<float>.Zero);
+    public float AddGradient(float x, float y, float dy, float dx) => y > 0f ? dx + dy : dx;
+    public Vector<float> AddGradient(Vector<float> x, Vector<float> y, Vector<float> dy, Vector<float> dx) =>
+        dx + Vector.ConditionalSelect(Vector.GreaterThan(y, Vector<float>.Zero), dy, Vector<float>.Zero);
+}
+
+/// <summary>tanh (the layers' forward runs <c>TensorPrimitives.Tanh</c>); derivative 1 − y².</summary>
+internal readonly struct TanhOp : IActivationOp
+{
+    public bool UsesOutput => true;
+    public float Forward(float x) => MathF.Tanh(x);
+    public Vector<float> Forward(Vector<float> x) => Vector<float>.One - new Vector<float>(2f) / (Vector<float>.One + Vector.Exp(x * 2f));
+    public float AddGradient(float x, float y, float dy, float dx) => dx + dy * (1f - y * y);
+    public Vector<float> AddGradient(Vector<float> x, Vector<float> y, Vector<float> dy, Vector<float> dx) => dx + dy * (Vector<float>.One - y * y);
 }
 
 internal readonly struct SigmoidOp : IActivationOp
@@ -26,8 +46,10 @@ internal readonly struct SigmoidOp : IActivationOp
     public bool UsesOutput => true;
     public float Forward(float x) => 1f / (1f + MathF.Exp(-x));
     public Vector<float> Forward(Vector<float> x) => Vector<float>.One / (Vector<float>.One + Vector.Exp(-x));
-    public float Derivative(float x, float y) => y * (1f - y);
-    public Vector<float> Derivative(Vector<float> x, Vector<float> y) => y * (Vector<float>.One - y);
+    public float AddGradient(float x, float y, float dy, float dx) => MathF.FusedMultiplyAdd(Derivative(x, y), dy, dx);
+    public Vector<float> AddGradient(Vector<float> x, Vector<float> y, Vector<float> dy, Vector<float> dx) => Vector.FusedMultiplyAdd(Derivative(x, y), dy, dx);
+    private float Derivative(float x, float y) => y * (1f - y);
+    private Vector<float> Derivative(Vector<float> x, Vector<float> y) => y * (Vector<float>.One - y);
 }
 
 internal readonly struct ExponentialOp : IActivationOp
@@ -35,8 +57,10 @@ internal readonly struct ExponentialOp : IActivationOp
     public bool UsesOutput => true;
     public float Forward(float x) => MathF.Exp(x);
     public Vector<float> Forward(Vector<float> x) => Vector.Exp(x);
-    public float Derivative(float x, float y) => y;
-    public Vector<float> Derivative(Vector<float> x, Vector<float> y) => y;
+    public float AddGradient(float x, float y, float dy, float dx) => MathF.FusedMultiplyAdd(Derivative(x, y), dy, dx);
+    public Vector<float> AddGradient(Vector<float> x, Vector<float> y, Vector<float> dy, Vector<float> dx) => Vector.FusedMultiplyAdd(Derivative(x, y), dy, dx);
+    private float Derivative(float x, float y) => y;
+    private Vector<float> Derivative(Vector<float> x, Vector<float> y) => y;
 }
 
 /// <summary>x &gt; 0 ? x : slope·x. The derivative reads the sign of y (the same as x's for slope &gt; 0; at 0 it is slope).</summary>
@@ -45,8 +69,10 @@ internal readonly struct LeakyReluOp(float slope) : IActivationOp
     public bool UsesOutput => true;
     public float Forward(float x) => x > 0f ? x : slope * x;
     public Vector<float> Forward(Vector<float> x) => Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), x, x * slope);
-    public float Derivative(float x, float y) => y > 0f ? 1f : slope;
-    public Vector<float> Derivative(Vector<float> x, Vector<float> y) =>
+    public float AddGradient(float x, float y, float dy, float dx) => MathF.FusedMultiplyAdd(Derivative(x, y), dy, dx);
+    public Vector<float> AddGradient(Vector<float> x, Vector<float> y, Vector<float> dy, Vector<float> dx) => Vector.FusedMultiplyAdd(Derivative(x, y), dy, dx);
+    private float Derivative(float x, float y) => y > 0f ? 1f : slope;
+    private Vector<float> Derivative(Vector<float> x, Vector<float> y) =>
         Vector.ConditionalSelect(Vector.GreaterThan(y, Vector<float>.Zero), Vector<float>.One, new Vector<float>(slope));
 }
 
@@ -57,8 +83,10 @@ internal readonly struct EluOp : IActivationOp
     public float Forward(float x) => x > 0f ? x : MathF.Exp(x) - 1f;
     public Vector<float> Forward(Vector<float> x) =>
         Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), x, Vector.Exp(Vector.Min(x, Vector<float>.Zero)) - Vector<float>.One);
-    public float Derivative(float x, float y) => y > 0f ? 1f : y + 1f;
-    public Vector<float> Derivative(Vector<float> x, Vector<float> y) =>
+    public float AddGradient(float x, float y, float dy, float dx) => MathF.FusedMultiplyAdd(Derivative(x, y), dy, dx);
+    public Vector<float> AddGradient(Vector<float> x, Vector<float> y, Vector<float> dy, Vector<float> dx) => Vector.FusedMultiplyAdd(Derivative(x, y), dy, dx);
+    private float Derivative(float x, float y) => y > 0f ? 1f : y + 1f;
+    private Vector<float> Derivative(Vector<float> x, Vector<float> y) =>
         Vector.ConditionalSelect(Vector.GreaterThan(y, Vector<float>.Zero), Vector<float>.One, y + Vector<float>.One);
 }
 
@@ -71,8 +99,10 @@ internal readonly struct SeluOp : IActivationOp
     public Vector<float> Forward(Vector<float> x) =>
         Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), x * Scale,
             (Vector.Exp(Vector.Min(x, Vector<float>.Zero)) - Vector<float>.One) * (Scale * Alpha));
-    public float Derivative(float x, float y) => y > 0f ? Scale : y + Scale * Alpha;
-    public Vector<float> Derivative(Vector<float> x, Vector<float> y) =>
+    public float AddGradient(float x, float y, float dy, float dx) => MathF.FusedMultiplyAdd(Derivative(x, y), dy, dx);
+    public Vector<float> AddGradient(Vector<float> x, Vector<float> y, Vector<float> dy, Vector<float> dx) => Vector.FusedMultiplyAdd(Derivative(x, y), dy, dx);
+    private float Derivative(float x, float y) => y > 0f ? Scale : y + Scale * Alpha;
+    private Vector<float> Derivative(Vector<float> x, Vector<float> y) =>
         Vector.ConditionalSelect(Vector.GreaterThan(y, Vector<float>.Zero), new Vector<float>(Scale), y + new Vector<float>(Scale * Alpha));
 }
 
@@ -82,8 +112,10 @@ internal readonly struct SiluOp : IActivationOp
     public bool UsesOutput => false;
     public float Forward(float x) => x / (1f + MathF.Exp(-x));
     public Vector<float> Forward(Vector<float> x) => x / (Vector<float>.One + Vector.Exp(-x));
-    public float Derivative(float x, float y) { float s = 1f / (1f + MathF.Exp(-x)); return s * (1f + x * (1f - s)); }
-    public Vector<float> Derivative(Vector<float> x, Vector<float> y)
+    public float AddGradient(float x, float y, float dy, float dx) => MathF.FusedMultiplyAdd(Derivative(x, y), dy, dx);
+    public Vector<float> AddGradient(Vector<float> x, Vector<float> y, Vector<float> dy, Vector<float> dx) => Vector.FusedMultiplyAdd(Derivative(x, y), dy, dx);
+    private float Derivative(float x, float y) { float s = 1f / (1f + MathF.Exp(-x)); return s * (1f + x * (1f - s)); }
+    private Vector<float> Derivative(Vector<float> x, Vector<float> y)
     {
         var s = Vector<float>.One / (Vector<float>.One + Vector.Exp(-x));
         return s * (Vector<float>.One + x * (Vector<float>.One - s));
@@ -116,8 +148,10 @@ internal readonly struct GeluOp : IActivationOp
 
     public float Forward(float x) => x * Phi(x);
     public Vector<float> Forward(Vector<float> x) => x * Phi(x);
-    public float Derivative(float x, float y) => Phi(x) + x * InvSqrt2Pi * MathF.Exp(-0.5f * x * x);
-    public Vector<float> Derivative(Vector<float> x, Vector<float> y) => Phi(x) + x * InvSqrt2Pi * Vector.Exp(x * x * -0.5f);
+    public float AddGradient(float x, float y, float dy, float dx) => MathF.FusedMultiplyAdd(Derivative(x, y), dy, dx);
+    public Vector<float> AddGradient(Vector<float> x, Vector<float> y, Vector<float> dy, Vector<float> dx) => Vector.FusedMultiplyAdd(Derivative(x, y), dy, dx);
+    private float Derivative(float x, float y) => Phi(x) + x * InvSqrt2Pi * MathF.Exp(-0.5f * x * x);
+    private Vector<float> Derivative(Vector<float> x, Vector<float> y) => Phi(x) + x * InvSqrt2Pi * Vector.Exp(x * x * -0.5f);
 }
 
 /// <summary>GELU, tanh approximation: ½x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715x³); tanh(u) = 1 − 2/(1 + e^(2u)).</summary>
@@ -129,8 +163,10 @@ internal readonly struct GeluTanhOp : IActivationOp
     private static Vector<float> T(Vector<float> x) => Vector<float>.One - new Vector<float>(2f) / (Vector<float>.One + Vector.Exp((x + x * x * x * C) * (2f * K)));
     public float Forward(float x) => 0.5f * x * (1f + T(x));
     public Vector<float> Forward(Vector<float> x) => x * 0.5f * (Vector<float>.One + T(x));
-    public float Derivative(float x, float y) { float t = T(x); return 0.5f * (1f + t) + 0.5f * x * (1f - t * t) * K * (1f + 3f * C * x * x); }
-    public Vector<float> Derivative(Vector<float> x, Vector<float> y)
+    public float AddGradient(float x, float y, float dy, float dx) => MathF.FusedMultiplyAdd(Derivative(x, y), dy, dx);
+    public Vector<float> AddGradient(Vector<float> x, Vector<float> y, Vector<float> dy, Vector<float> dx) => Vector.FusedMultiplyAdd(Derivative(x, y), dy, dx);
+    private float Derivative(float x, float y) { float t = T(x); return 0.5f * (1f + t) + 0.5f * x * (1f - t * t) * K * (1f + 3f * C * x * x); }
+    private Vector<float> Derivative(Vector<float> x, Vector<float> y)
     {
         var t = T(x);
         var one = Vector<float>.One;
@@ -144,28 +180,14 @@ public static partial class Activations
     internal static void Map<TOp>(TOp op, ReadOnlySpan<float> x, Span<float> y) where TOp : struct, IActivationOp
     {
         CheckSame(x.Length, y.Length, typeof(TOp).Name);
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        ref float yr = ref MemoryMarshal.GetReference(y);
-        int V = Vector<float>.Count, i = 0, n = x.Length;
-        for (; i + V <= n; i += V) Vector.StoreUnsafe(op.Forward(Vector.LoadUnsafe(ref xr, (nuint)i)), ref yr, (nuint)i);
-        for (; i < n; i++) Unsafe.Add(ref yr, i) = op.Forward(Unsafe.Add(ref xr, i));
+        Elementwise.Forward(op, x, y);
     }
 
     /// <summary>dx += op'(x, y) ⊙ dy. For ops with <see cref="IActivationOp.UsesOutput"/> x may be y.</summary>
     internal static void MapBackward<TOp>(TOp op, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) where TOp : struct, IActivationOp
     {
         CheckSame(x.Length, dy.Length, typeof(TOp).Name); CheckSame(y.Length, dy.Length, typeof(TOp).Name); CheckSame(dx.Length, dy.Length, typeof(TOp).Name);
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        ref float yr = ref MemoryMarshal.GetReference(y);
-        ref float gr = ref MemoryMarshal.GetReference(dy);
-        ref float dr = ref MemoryMarshal.GetReference(dx);
-        int V = Vector<float>.Count, i = 0, n = dy.Length;
-        for (; i + V <= n; i += V)
-        {
-            var d = op.Derivative(Vector.LoadUnsafe(ref xr, (nuint)i), Vector.LoadUnsafe(ref yr, (nuint)i));
-            Vector.StoreUnsafe(Vector.FusedMultiplyAdd(d, Vector.LoadUnsafe(ref gr, (nuint)i), Vector.LoadUnsafe(ref dr, (nuint)i)), ref dr, (nuint)i);
-        }
-        for (; i < n; i++) Unsafe.Add(ref dr, i) += op.Derivative(Unsafe.Add(ref xr, i), Unsafe.Add(ref yr, i)) * Unsafe.Add(ref gr, i);
+        Elementwise.Backward<TOp, Accumulate>(op, x, y, dy, dx);
     }
 
     /// <summary>y = 1/(1 + e^(−x)).</summary>

@@ -1,10 +1,12 @@
-using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
 
 namespace ConvNet.Kernels;
 
-/// <summary>Elementwise activation kernels (vectorised). Backward verbs add into dx. Naive twins: <see cref="ActivationsReference"/>.</summary>
+/// <summary>
+/// Activation kernels. The elementwise ones are operator structs (<see cref="IActivationOp"/>) run by the one loop of
+/// <see cref="Elementwise"/>; ReLU and tanh forward use TensorPrimitives. Backward verbs add into dx.
+/// Naive twins: <see cref="ActivationsReference"/>.
+/// </summary>
 public static partial class Activations
 {
     /// <summary>y = max(x, 0).</summary>
@@ -15,21 +17,7 @@ public static partial class Activations
     }
 
     /// <summary>dx += dy where y &gt; 0 (the derivative at 0 is 0, as in TF).</summary>
-    public static void ReluBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
-    {
-        CheckSame(y.Length, dy.Length, nameof(ReluBackward)); CheckSame(y.Length, dx.Length, nameof(ReluBackward));
-        ref float yr = ref MemoryMarshal.GetReference(y);
-        ref float dyr = ref MemoryMarshal.GetReference(dy);
-        ref float dxr = ref MemoryMarshal.GetReference(dx);
-        int V = Vector<float>.Count, i = 0, n = y.Length;
-        for (; i + V <= n; i += V)
-        {
-            var mask = Vector.GreaterThan(Vector.LoadUnsafe(ref yr, (nuint)i), Vector<float>.Zero);
-            var d = Vector.ConditionalSelect(mask, Vector.LoadUnsafe(ref dyr, (nuint)i), Vector<float>.Zero);
-            Vector.StoreUnsafe(Vector.LoadUnsafe(ref dxr, (nuint)i) + d, ref dxr, (nuint)i);
-        }
-        for (; i < n; i++) if (y[i] > 0f) dx[i] += dy[i];
-    }
+    public static void ReluBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) => MapBackward(new ReluOp(), y, y, dy, dx);
 
     /// <summary>y = tanh(x).</summary>
     public static void TanhForward(ReadOnlySpan<float> x, Span<float> y)
@@ -39,21 +27,7 @@ public static partial class Activations
     }
 
     /// <summary>dx += dy · (1 − y²).</summary>
-    public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
-    {
-        CheckSame(y.Length, dy.Length, nameof(TanhBackward)); CheckSame(y.Length, dx.Length, nameof(TanhBackward));
-        ref float yr = ref MemoryMarshal.GetReference(y);
-        ref float dyr = ref MemoryMarshal.GetReference(dy);
-        ref float dxr = ref MemoryMarshal.GetReference(dx);
-        int V = Vector<float>.Count, i = 0, n = y.Length;
-        for (; i + V <= n; i += V)
-        {
-            var yv = Vector.LoadUnsafe(ref yr, (nuint)i);
-            var d = Vector.LoadUnsafe(ref dyr, (nuint)i) * (Vector<float>.One - yv * yv);
-            Vector.StoreUnsafe(Vector.LoadUnsafe(ref dxr, (nuint)i) + d, ref dxr, (nuint)i);
-        }
-        for (; i < n; i++) dx[i] += dy[i] * (1f - y[i] * y[i]);
-    }
+    public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) => MapBackward(new TanhOp(), y, y, dy, dx);
 
     /// <summary>Row-wise softmax of x (rows × cols): y = exp(x − max) / Σ exp(x − max).</summary>
     public static void SoftmaxForward(int rows, int cols, ReadOnlySpan<float> x, Span<float> y)

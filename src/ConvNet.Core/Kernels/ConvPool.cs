@@ -50,7 +50,13 @@ public static class ConvPool
     /// </summary>
     public static void ConvPoolForward(in ConvGeometry conv, int poolH, int poolW, int poolSH, int poolSW, int poolPadTop, int poolPadLeft, int poolOH, int poolOW,
         bool relu, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<byte> argmax)
+        => ConvPoolForwardOn(KernelTable.Current.Backend, conv, poolH, poolW, poolSH, poolSW, poolPadTop, poolPadLeft, poolOH, poolOW, relu, x, w, bias, y, argmax);
+
+    /// <summary>ConvPoolForward on <paramref name="backend"/> (throws if this CPU cannot run it).</summary>
+    internal static void ConvPoolForwardOn(KernelBackend backend, in ConvGeometry conv, int poolH, int poolW, int poolSH, int poolSW, int poolPadTop, int poolPadLeft, int poolOH, int poolOW,
+        bool relu, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<byte> argmax)
     {
+        KernelTable.For(backend);   // throws if this CPU cannot run it
         var pg = Check(conv, poolH, poolW, poolSH, poolSW, poolPadTop, poolPadLeft, poolOH, poolOW, x.Length, w.Length, y.Length, argmax.Length, nameof(ConvPoolForward));
         if (!bias.IsEmpty && bias.Length < conv.K) throw new ArgumentException($"{nameof(ConvPoolForward)}: bias has {bias.Length} elements, geometry needs {conv.K}.");
         int K = conv.K, OW = conv.OW, OH = conv.OH;
@@ -63,15 +69,15 @@ public static class ConvPool
             int r0 = po * poolSH - poolPadTop;
             int kh0 = Math.Max(0, -r0), kh1 = Math.Min(poolH, OH - r0);
             int rows = kh1 - kh0;
-            ConvRows(conv, n, r0 + kh0, rows, x, w, bias, band.AsSpan(0, rows * rowLen));
+            ConvRows(backend, conv, n, r0 + kh0, rows, x, w, bias, band.AsSpan(0, rows * rowLen));
             var yRow = y.Slice(((n * poolOH) + po) * poolRow, poolRow);
-            PoolBand(pg, band, kh0, rows, yRow, argmax.Slice(((n * poolOH) + po) * poolRow, poolRow));
+            PoolBand(backend, pg, band, kh0, rows, yRow, argmax.Slice(((n * poolOH) + po) * poolRow, poolRow));
             if (relu) TensorPrimitives.Max(yRow, 0f, yRow);   // exactly the unfused ReLU (same primitive)
         }
     }
 
-    /// <summary>Rows [oh0, oh0 + count) of image n of the convolution into dst (count·OW·K floats), via <see cref="Conv.ConvForward"/>.</summary>
-    private static void ConvRows(in ConvGeometry g, int n, int oh0, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> dst)
+    /// <summary>Rows [oh0, oh0 + count) of image n of the convolution into dst (count·OW·K floats), via <see cref="Conv.ConvForwardOn"/>.</summary>
+    private static void ConvRows(KernelBackend backend, in ConvGeometry g, int n, int oh0, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> dst)
     {
         // A one-image geometry whose output rows are exactly rows oh0.. of the full one (same clipping, same tiles).
         int ihStart = oh0 * g.SH - g.PadTop, img = g.H * g.W * g.C;
@@ -87,11 +93,11 @@ public static class ConvPool
             sub = g with { N = 1, PadTop = -ihStart, OH = count };
             xs = x.Slice(n * img, img);
         }
-        Conv.ConvForward(sub, xs, w, bias, dst);
+        Conv.ConvForwardOn(backend, sub, xs, w, bias, dst);
     }
 
     /// <summary>Max-pools one band of conv rows (window rows kh0 .. kh0+rows of pooled row) into yRow / argRow.</summary>
-    private static void PoolBand(in ConvGeometry pg, float[] band, int kh0, int rows, Span<float> yRow, Span<byte> argRow)
+    private static void PoolBand(KernelBackend backend, in ConvGeometry pg, float[] band, int kh0, int rows, Span<float> yRow, Span<byte> argRow)
     {
         int K = pg.C, OW = pg.W, PW = pg.KW;
         ref float br = ref MemoryMarshal.GetArrayDataReference(band);
@@ -102,7 +108,7 @@ public static class ConvPool
             int c0 = pw * pg.SW - pg.PadLeft;
             int kw0 = Math.Max(0, -c0), kw1 = Math.Min(PW, OW - c0);
             int o = pw * K, k = 0;
-            if (Vector256.IsHardwareAccelerated)
+            if (backend >= KernelBackend.Avx2)
             {
                 for (; k + 8 <= K; k += 8)
                 {
@@ -146,7 +152,13 @@ public static class ConvPool
     /// </summary>
     public static void MaxPoolScatter(in ConvGeometry conv, int poolH, int poolW, int poolSH, int poolSW, int poolPadTop, int poolPadLeft, int poolOH, int poolOW,
         bool relu, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, ReadOnlySpan<byte> argmax, Span<float> dz)
+        => MaxPoolScatterOn(KernelTable.Current.Backend, conv, poolH, poolW, poolSH, poolSW, poolPadTop, poolPadLeft, poolOH, poolOW, relu, y, dy, argmax, dz);
+
+    /// <summary>MaxPoolScatter on <paramref name="backend"/>.</summary>
+    internal static void MaxPoolScatterOn(KernelBackend backend, in ConvGeometry conv, int poolH, int poolW, int poolSH, int poolSW, int poolPadTop, int poolPadLeft, int poolOH, int poolOW,
+        bool relu, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, ReadOnlySpan<byte> argmax, Span<float> dz)
     {
+        KernelTable.For(backend);   // throws if this CPU cannot run it
         var pg = Check(conv, poolH, poolW, poolSH, poolSW, poolPadTop, poolPadLeft, poolOH, poolOW, int.MaxValue, int.MaxValue, y.Length, argmax.Length, nameof(MaxPoolScatter));
         int total = pg.N * pg.OutImage;
         if (dy.Length < total) throw new ArgumentException($"{nameof(MaxPoolScatter)}: dy has {dy.Length} elements, geometry needs {total}.");
@@ -170,7 +182,7 @@ public static class ConvPool
                 int kw0 = Math.Max(0, -c0), kw1 = Math.Min(poolW, OW - c0);
                 int o = ((n * poolOH + po) * poolOW + pw) * K, k = 0;
                 int zBase = (n * OH + r0) * OW + c0;   // pixel index of window position (0, 0)
-                if (Avx2.IsSupported)
+                if (backend >= KernelBackend.Avx2)
                 {
                     for (; k + 8 <= K; k += 8)
                     {

@@ -19,7 +19,6 @@ namespace ConvNet.Kernels;
 /// </summary>
 internal static unsafe class GemmAvx2
 {
-    public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
     /// <summary>Reduction slice of <see cref="NN"/> (B slice 16 KB per 16-column panel).</summary>
     private const int KcNN = 256;

@@ -11,21 +11,12 @@ namespace ConvNet.Kernels;
 /// </summary>
 public static class Overwrite
 {
-    /// <summary>dx = dy where y &gt; 0, else 0 (the ReLU derivative at 0 is 0, as in TF).</summary>
+    /// <summary>dx = dy where y &gt; 0, else 0 (the ReLU derivative at 0 is 0, as in TF): <see cref="ReluOp"/> in the assigning loop.</summary>
     public static void ReluBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         if (y.Length != dy.Length || y.Length != dx.Length)
             throw new ArgumentException($"{nameof(ReluBackward)}: lengths differ (y {y.Length}, dy {dy.Length}, dx {dx.Length}).");
-        ref float yr = ref MemoryMarshal.GetReference(y);
-        ref float dyr = ref MemoryMarshal.GetReference(dy);
-        ref float dxr = ref MemoryMarshal.GetReference(dx);
-        int V = Vector<float>.Count, i = 0, n = y.Length;
-        for (; i + V <= n; i += V)
-        {
-            var mask = Vector.GreaterThan(Vector.LoadUnsafe(ref yr, (nuint)i), Vector<float>.Zero);
-            Vector.StoreUnsafe(Vector.ConditionalSelect(mask, Vector.LoadUnsafe(ref dyr, (nuint)i), Vector<float>.Zero), ref dxr, (nuint)i);
-        }
-        for (; i < n; i++) Unsafe.Add(ref dxr, i) = Unsafe.Add(ref yr, i) > 0f ? Unsafe.Add(ref dyr, i) : 0f;
+        Elementwise.Backward<ReluOp, Assign>(new ReluOp(), y, y, dy, dx);
     }
 
     /// <summary>True if <see cref="MaxPoolBackward"/> handles the geometry (non-overlapping windows).</summary>

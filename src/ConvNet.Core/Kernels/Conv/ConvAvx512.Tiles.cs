@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace ConvNet.Kernels;
 
-internal static unsafe partial class ConvAvx512
+internal readonly unsafe partial struct ConvAvx512
 {
     /// <summary>
     /// R output pixels (x pointers <paramref name="xs"/> apart) × one channel block of N·16 channels:
@@ -328,5 +328,50 @@ internal static unsafe partial class ConvAvx512
         if (R > 10 && N > 1) Vector512.Store(a10_1, yp + 10 * ys + 16);
         if (R > 11) St<TK>(yp + 11 * ys, a11_0, mask);
         if (R > 11 && N > 1) Vector512.Store(a11_1, yp + 11 * ys + 16);
+    }
+
+    /// <summary>
+    /// dw[kw·K + :] += Σ_{row &lt; rows, col &lt; cols} x[row·xRow + col + kw] · dy[row·dyRow + col·K + :] for kw &lt; 3
+    /// (one input channel, stride 1). Four columns at a time: 4 dy vectors and 6 broadcasts feed 12 FMAs into 12
+    /// accumulators (kw × column mod 4), each x value broadcast once for the up to three (column, kw) pairs reading it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BTile3C1<TK>(float* xp, nint xRow, float* dp, nint dyRow, int rows, int cols, float* wp, nint K,
+        Vector512<float> mask) where TK : struct, IKBlock
+    {
+        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default,
+                         a12 = default, a13 = default, a20 = default, a21 = default, a22 = default, a23 = default;
+        for (int row = 0; row < rows; row++)
+        {
+            float* xq = xp + row * xRow, dq = dp + row * dyRow;
+            int col = 0;
+            for (; col + 4 <= cols; col += 4, xq += 4, dq += 4 * K)
+            {
+                var d0 = Ld<TK>(dq, mask); var d1 = Ld<TK>(dq + K, mask); var d2 = Ld<TK>(dq + 2 * K, mask); var d3 = Ld<TK>(dq + 3 * K, mask);
+                var xv = Vector512.Create(xq[0]);
+                a00 = Avx512F.FusedMultiplyAdd(xv, d0, a00);
+                xv = Vector512.Create(xq[1]);
+                a01 = Avx512F.FusedMultiplyAdd(xv, d1, a01); a10 = Avx512F.FusedMultiplyAdd(xv, d0, a10);
+                xv = Vector512.Create(xq[2]);
+                a02 = Avx512F.FusedMultiplyAdd(xv, d2, a02); a11 = Avx512F.FusedMultiplyAdd(xv, d1, a11); a20 = Avx512F.FusedMultiplyAdd(xv, d0, a20);
+                xv = Vector512.Create(xq[3]);
+                a03 = Avx512F.FusedMultiplyAdd(xv, d3, a03); a12 = Avx512F.FusedMultiplyAdd(xv, d2, a12); a21 = Avx512F.FusedMultiplyAdd(xv, d1, a21);
+                xv = Vector512.Create(xq[4]);
+                a13 = Avx512F.FusedMultiplyAdd(xv, d3, a13); a22 = Avx512F.FusedMultiplyAdd(xv, d2, a22);
+                xv = Vector512.Create(xq[5]);
+                a23 = Avx512F.FusedMultiplyAdd(xv, d3, a23);
+            }
+            for (; col < cols; col++, xq++, dq += K)
+            {
+                var d0 = Ld<TK>(dq, mask);
+                a00 = Avx512F.FusedMultiplyAdd(Vector512.Create(xq[0]), d0, a00);
+                a10 = Avx512F.FusedMultiplyAdd(Vector512.Create(xq[1]), d0, a10);
+                a20 = Avx512F.FusedMultiplyAdd(Vector512.Create(xq[2]), d0, a20);
+            }
+        }
+        var z = Vector512<float>.Zero;
+        AddTo<TK>(wp, Avx512F.Add(Avx512F.Add(a00, a01), Avx512F.Add(a02, a03)), z, z, z, mask);
+        AddTo<TK>(wp + K, Avx512F.Add(Avx512F.Add(a10, a11), Avx512F.Add(a12, a13)), z, z, z, mask);
+        AddTo<TK>(wp + 2 * K, Avx512F.Add(Avx512F.Add(a20, a21), Avx512F.Add(a22, a23)), z, z, z, mask);
     }
 }

@@ -59,6 +59,31 @@ public readonly record struct ConvGeometry(
         kw1 = Math.Min(KW, W - iw0);
     }
 
+    /// <summary>Output columns [owA, owB) whose whole window lies inside the row; the others are border columns (clipped windows).</summary>
+    internal void InteriorCols(out int owA, out int owB)
+    {
+        owA = Math.Min(OW, CeilDiv(PadLeft, SW));
+        owB = W - KW + PadLeft >= 0 ? Math.Min(OW, (W - KW + PadLeft) / SW + 1) : 0;
+        if (owB < owA) owB = owA;
+    }
+
+    /// <summary>Output rows [o0, o1) whose kernel row <paramref name="kh"/> reads an input row (0 ≤ oh·SH − PadTop + kh &lt; H).</summary>
+    internal void RowsReading(int kh, out int o0, out int o1)
+    {
+        o0 = Math.Max(0, CeilDiv(PadTop - kh, SH));
+        o1 = Math.Min(OH, FloorDiv(H - 1 + PadTop - kh, SH) + 1);
+    }
+
+    /// <summary>Output columns [o0, o1) whose kernel column <paramref name="kw"/> reads an input column.</summary>
+    internal void ColsReading(int kw, out int o0, out int o1)
+    {
+        o0 = Math.Max(0, CeilDiv(PadLeft - kw, SW));
+        o1 = Math.Min(OW, FloorDiv(W - 1 + PadLeft - kw, SW) + 1);
+    }
+
+    private static int CeilDiv(int a, int b) => a >= 0 ? (a + b - 1) / b : -(-a / b);
+    private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
+
     /// <summary>The same geometry for <paramref name="n"/> images.</summary>
     public ConvGeometry WithBatch(int n) => this with { N = n };
 

@@ -4,16 +4,17 @@ using Xunit;
 namespace ConvNet.Core.Tests;
 
 /// <summary>
-/// The portable Vector&lt;T&gt; kernels (what runs without AVX2/FMA) against the reference twins, called directly so they
-/// stay covered on AVX machines (CI also runs the kernel tests with DOTNET_EnableAVX2=0).
+/// Every kernel backend the CPU runs (portable Vector&lt;T&gt; included, so it stays covered on AVX machines; CI also runs
+/// the kernel tests with DOTNET_EnableAVX2=0) against the reference twins on random shapes and every filter tail.
 /// </summary>
-public class ConvPortableTests
+public class ConvRandomShapeTests
 {
-    [Fact]
-    public void PortableKernelsMatchTheReferenceOverRandomShapesAndEveryFilterTail()
+    [Theory, Backends]
+    public void KernelsMatchTheReferenceOverRandomShapesAndEveryFilterTail(string backend)
     {
+        var kb = KernelBackendTests.Parse(backend);
         var rng = new Rng(11);
-        int maxK = 3 * System.Numerics.Vector<float>.Count + 1;
+        int maxK = 3 * 16 + 1;   // the widest vector: every tail of every backend
         for (int trial = 0; trial < 300; trial++)
         {
             int n = 1 + rng.NextInt(3), h = 1 + rng.NextInt(9), w = 1 + rng.NextInt(9), c = 1 + rng.NextInt(9);
@@ -24,21 +25,21 @@ public class ConvPortableTests
             var g = ConvGeometry.Create(n, h, w, c, kh, kw, sh, sw, pad, k);
             var x = Random(rng, n * g.InImage); var wt = Random(rng, g.WeightSize); var b = Random(rng, k);
             var dy = Random(rng, n * g.OutImage);
-            string what = $"trial {trial}: {g}";
+            string what = $"[{backend}] trial {trial}: {g}";
 
             var y1 = new float[n * g.OutImage]; var y2 = new float[n * g.OutImage];
-            ConvPortable.ConvForward(g, x, wt, b, y1);
+            Conv.ConvForwardOn(kb, g, x, wt, b, y1);
             ConvReference.ConvForward(g, x, wt, b, y2);
             AssertClose(y2, y1, what + " forward");
 
             var dx1 = Random(new Rng(trial), n * g.InImage); var dx2 = (float[])dx1.Clone();   // non-zero: backward adds
-            ConvPortable.ConvBackwardData(g, dy, wt, dx1);
+            Conv.ConvBackwardDataOn(kb, g, dy, wt, dx1);
             ConvReference.ConvBackwardData(g, dy, wt, dx2);
             AssertClose(dx2, dx1, what + " backward-data");
 
             var dw1 = Random(new Rng(trial + 1), g.WeightSize); var dw2 = (float[])dw1.Clone();
             var db1 = Random(new Rng(trial + 2), k); var db2 = (float[])db1.Clone();
-            ConvPortable.ConvBackwardFilter(g, x, dy, dw1, db1);
+            Conv.ConvBackwardFilterOn(kb, g, x, dy, dw1, db1);
             ConvReference.ConvBackwardFilter(g, x, dy, dw2, db2);
             AssertClose(dw2, dw1, what + " backward-filter");
             AssertClose(db2, db1, what + " bias gradient");
