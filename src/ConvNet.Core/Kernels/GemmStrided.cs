@@ -12,7 +12,7 @@ namespace ConvNet.Kernels;
 internal static unsafe class GemmStrided
 {
     // GemmAvx2.KcNN (256) where Gemm.GemmNN runs GemmAvx2; its portable loop sums the whole reduction in one chain.
-    private static readonly int Kc = GemmAvx2.IsSupported ? 256 : int.MaxValue;
+    private static readonly int Kc = KernelTable.Current.Backend != KernelBackend.Portable ? 256 : int.MaxValue;
 
     /// <summary>C[i, j] += Σ_p A[i, p]·B[p, j]; rows of A, B, C are lda, ldb, ldc apart.</summary>
     public static void NN(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc)
