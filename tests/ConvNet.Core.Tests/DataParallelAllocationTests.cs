@@ -21,6 +21,8 @@ public class DataParallelAllocationTests
         return new Model(inputs, new Dense(10).Apply(new GlobalAveragePooling2D().Apply(x)));
     }
 
+    private static int ThreadsThatRan(DataParallelStep dp) => dp.Replicas.SelectMany(r => r.ThreadIds.ToArray()).Distinct().Count();
+
     private static Model ResNet18() => Applications.ResNet18(inputShape: [32, 32, 3], classes: 10, classifierActivation: Activation.None);
 
     [Theory]
@@ -42,6 +44,10 @@ public class DataParallelAllocationTests
         for (int i = 0; i < 3; i++) model.TrainOnBatch(x, y);   // warm-up: replicas, workspaces, optimiser state, JIT
         var dp = model.DataParallelFor(n);
         Assert.Equal(dataParallel, dp is not null);
+        // Threads claim replicas, so which thread runs which varies; per-thread kernel scratch (sized by the layers) grows the
+        // first time a thread runs any replica. Warm up until every pool thread has run one (bounded: workers wake every step).
+        for (int i = 0; i < 2000 && dp is not null && ThreadsThatRan(dp) < threads; i++) model.TrainOnBatch(x, y);
+        Assert.True(dp is null || ThreadsThatRan(dp) >= threads, $"{kind}: after the warm-up not all {threads} threads had run a replica");
         long replicasBefore = dp?.Replicas.Sum(r => r.AllocatedBytes) ?? 0;
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 4; i++) model.TrainOnBatch(x, y);

@@ -125,6 +125,7 @@ internal sealed class DataParallelStep
     private void Pass(int part, int _, int __)
     {
         long allocated = GC.GetAllocatedBytesForCurrentThread();
+        _replicas[part].NoteThread();
         try { PassCore(part); }
         finally { _replicas[part].AllocatedBytes += GC.GetAllocatedBytesForCurrentThread() - allocated; }
     }

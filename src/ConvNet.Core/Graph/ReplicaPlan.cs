@@ -25,6 +25,24 @@ internal sealed class ReplicaPlan
     /// the other threads' allocations are not seen by <see cref="GC.GetAllocatedBytesForCurrentThread"/> on the caller).</summary>
     internal long AllocatedBytes { get; set; }
 
+    // Managed ids of the (at most 8) threads that have run this replica: per-thread kernel scratch (sized by the layers, not
+    // the batch share) grows the first time a thread runs a replica, so allocation tests warm up until every pool thread has.
+    private readonly int[] _threads = new int[8];
+
+    /// <summary>Number of distinct threads that have run this replica (up to 8).</summary>
+    internal int ThreadsSeen { get; private set; }
+
+    /// <summary>Managed ids of the threads that have run this replica.</summary>
+    internal ReadOnlySpan<int> ThreadIds => _threads.AsSpan(0, ThreadsSeen);
+
+    /// <summary>Records the current thread as one that ran this replica (no allocation).</summary>
+    internal void NoteThread()
+    {
+        int id = Environment.CurrentManagedThreadId;
+        for (int i = 0; i < ThreadsSeen; i++) if (_threads[i] == id) return;
+        if (ThreadsSeen < _threads.Length) _threads[ThreadsSeen++] = id;
+    }
+
     /// <summary>The sum of per-sample losses of the last pass.</summary>
     internal double Loss { get; set; }
 
