@@ -58,13 +58,7 @@ public static class DepthwiseConv
         {
             var xi = x.Slice(n * g.InImage, g.InImage);
             if (m > 1) xi = Replicate(xi, g.H * g.W, g.C, m);
-            var yi = y.Slice(n * g.OutImage, g.OutImage);
-            switch (isa)
-            {
-                case DepthwiseIsa.Avx512: ForwardImage<Vector512<float>, Avx512Ops>(g, xi, w, bias, yi); break;
-                case DepthwiseIsa.Avx2: ForwardImage<Vector256<float>, Avx2Ops>(g, xi, w, bias, yi); break;
-                default: ForwardImage<Vector<float>, PortableOps>(g, xi, w, bias, yi); break;
-            }
+            Correlate(isa, g, xi, w, 0, g.KW * g.K, g.K, bias, false, y.Slice(n * g.OutImage, g.OutImage));
         }
     }
 
@@ -74,6 +68,10 @@ public static class DepthwiseConv
         Require(g, dx.Length, w.Length, dy.Length, nameof(DepthwiseConvBackwardData));
         CheckIsa(isa);
         int m = g.K / g.C, pixels = g.H * g.W;
+        // Stride 1: dx[ih,iw] += Σ dy[ih + PT − kh, iw + PL − kw]·w[kh,kw] is a correlation of dy (OH×OW) with the kernel rotated by
+        // 180° (weights read backwards from the last tap) and pads KH−1−PT, KW−1−PL, giving H×W.
+        var rot = new ConvGeometry(1, g.OH, g.OW, g.K, g.KH, g.KW, 1, 1, g.KH - 1 - g.PadTop, g.KW - 1 - g.PadLeft, g.H, g.W, g.K);
+        bool unitStride = g.SH == 1 && g.SW == 1;
         for (int n = 0; n < g.N; n++)
         {
             var dxi = dx.Slice(n * g.InImage, g.InImage);
@@ -86,12 +84,14 @@ public static class DepthwiseConv
                 d = _drep.AsSpan(0, len);
                 d.Clear();
             }
-            switch (isa)
-            {
-                case DepthwiseIsa.Avx512: BackwardDataImage<Vector512<float>, Avx512Ops>(g, dyi, w, d); break;
-                case DepthwiseIsa.Avx2: BackwardDataImage<Vector256<float>, Avx2Ops>(g, dyi, w, d); break;
-                default: BackwardDataImage<Vector<float>, PortableOps>(g, dyi, w, d); break;
-            }
+            if (unitStride) Correlate(isa, rot, dyi, w, (g.KH * g.KW - 1) * g.K, -g.KW * g.K, -g.K, [], true, d);
+            else
+                switch (isa)
+                {
+                    case DepthwiseIsa.Avx512: BackwardDataImage<Vector512<float>, Avx512Ops>(g, dyi, w, d); break;
+                    case DepthwiseIsa.Avx2: BackwardDataImage<Vector256<float>, Avx2Ops>(g, dyi, w, d); break;
+                    default: BackwardDataImage<Vector<float>, PortableOps>(g, dyi, w, d); break;
+                }
             if (m == 1) continue;
             // dx[p, c] += Σ_m d[p, c·M + m]
             for (int p = 0; p < pixels; p++)
@@ -110,21 +110,29 @@ public static class DepthwiseConv
         Require(g, x.Length, dw.Length, dy.Length, nameof(DepthwiseConvBackwardFilter));
         if (!dbias.IsEmpty && dbias.Length < g.K) throw new ArgumentException($"{nameof(DepthwiseConvBackwardFilter)}: dbias has {dbias.Length} elements, geometry needs {g.K}.");
         CheckIsa(isa);
-        int m = g.K / g.C;
+        int m = g.K / g.C, K = g.K;
         for (int n = 0; n < g.N; n++)
         {
             var xi = x.Slice(n * g.InImage, g.InImage);
             if (m > 1) xi = Replicate(xi, g.H * g.W, g.C, m);
             var dyi = dy.Slice(n * g.OutImage, g.OutImage);
-            switch (isa)
-            {
-                case DepthwiseIsa.Avx512: BackwardFilterImage<Vector512<float>, Avx512Ops>(g, xi, dyi, dw); break;
-                case DepthwiseIsa.Avx2: BackwardFilterImage<Vector256<float>, Avx2Ops>(g, xi, dyi, dw); break;
-                default: BackwardFilterImage<Vector<float>, PortableOps>(g, xi, dyi, dw); break;
-            }
-            if (!dbias.IsEmpty)
-                for (int p = 0; p < g.OH * g.OW; p++) Vec.Add(ref MemoryMarshal.GetReference(dyi.Slice(p * g.K, g.K)), ref MemoryMarshal.GetReference(dbias), g.K);
+            int k = 0, e;
+            if (isa == DepthwiseIsa.Avx512 && (e = K - K % 16) > k) { BackwardFilterImage<Vector512<float>, Avx512Ops>(g, xi, dyi, dw, dbias, k, e); k = e; }
+            if (isa >= DepthwiseIsa.Avx2 && (e = k + (K - k) / 8 * 8) > k) { BackwardFilterImage<Vector256<float>, Avx2Ops>(g, xi, dyi, dw, dbias, k, e); k = e; }
+            if (isa == DepthwiseIsa.Portable && (e = k + (K - k) / Vector<float>.Count * Vector<float>.Count) > k) { BackwardFilterImage<Vector<float>, PortableOps>(g, xi, dyi, dw, dbias, k, e); k = e; }
+            if (k < K) BackwardFilterImage<float, ScalarOps>(g, xi, dyi, dw, dbias, k, K);
         }
+    }
+
+    // One image through CorrelateImage: channels [0, K) in runs of the isa's widest vector, then AVX2's 8 (after AVX-512), then scalars.
+    private static void Correlate(DepthwiseIsa isa, in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, int w0, int wRow, int wCol,
+        ReadOnlySpan<float> bias, bool accumulate, Span<float> y)
+    {
+        int K = g.K, k = 0, e;
+        if (isa == DepthwiseIsa.Avx512 && (e = K - K % 16) > k) { CorrelateImage<Vector512<float>, Avx512Ops>(g, x, w, w0, wRow, wCol, bias, accumulate, y, k, e); k = e; }
+        if (isa >= DepthwiseIsa.Avx2 && (e = k + (K - k) / 8 * 8) > k) { CorrelateImage<Vector256<float>, Avx2Ops>(g, x, w, w0, wRow, wCol, bias, accumulate, y, k, e); k = e; }
+        if (isa == DepthwiseIsa.Portable && (e = k + (K - k) / Vector<float>.Count * Vector<float>.Count) > k) { CorrelateImage<Vector<float>, PortableOps>(g, x, w, w0, wRow, wCol, bias, accumulate, y, k, e); k = e; }
+        if (k < K) CorrelateImage<float, ScalarOps>(g, x, w, w0, wRow, wCol, bias, accumulate, y, k, K);
     }
 
     private static void CheckIsa(DepthwiseIsa isa)
@@ -142,126 +150,78 @@ public static class DepthwiseConv
         return r;
     }
 
-    // One image, channel-aligned (x has K channels): y[oh,ow,k] = b[k] + Σ_taps x[ih,iw,k]·w[tap,k].
-    // Interior runs of 4 output pixels whose windows lie fully inside the row share each weight vector load (tile 4 pixels × 1 vector);
-    // other pixels use 4 channel vectors × 1 pixel.
-    private static void ForwardImage<TV, TOps>(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
+    // One image, channel-aligned (x H×W and y OH×OW both have K channels), channels [k0, k1) in blocks of one vector:
+    //   y[oh,ow,k] = init + Σ_{kh,kw} x[oh·SH − PT + kh, ow·SW − PL + kw, k] · w[w0 + kh·wRow + kw·wCol + k]
+    // with init = bias (or 0), or y itself when accumulating. Forward: w0 = 0, wRow = KW·K, wCol = K; backward-data (stride 1) reads
+    // the taps backwards. Row by row, then channel block, then a sweep along the row, so the block's slice of the KH input rows
+    // (KH·W·V floats) stays in L1; interior pixels (window inside the row) go in tiles of 4 that share each weight load.
+    private static void CorrelateImage<TV, TOps>(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, int w0, int wRow, int wCol,
+        ReadOnlySpan<float> bias, bool accumulate, Span<float> y, int k0, int k1)
         where TV : struct where TOps : struct, ISimdOps<TV>
     {
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float wr = ref Unsafe.Add(ref MemoryMarshal.GetReference(w), w0);
+        ref float br = ref MemoryMarshal.GetReference(bias);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        bool hasBias = !bias.IsEmpty;
+        int V = TOps.Count, K = g.K, W = g.W, step = g.SW * K;
+        // interior columns [owA, owB): ow·SW − PL ≥ 0 and ow·SW − PL + KW ≤ W
+        int owA = Math.Min(g.OW, Math.Max(0, CeilDiv(g.PadLeft, g.SW)));
+        int owB = ForwardTiles ? Math.Max(owA, Math.Min(g.OW, FloorDiv(W - g.KW + g.PadLeft, g.SW) + 1)) : owA;
         for (int oh = 0; oh < g.OH; oh++)
         {
             g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
-            int ow = 0;
-            while (ow < g.OW)
+            for (int k = k0; k < k1; k += V)
             {
-                int iw0 = ow * g.SW - g.PadLeft;
-                if (ForwardTiles && ow + 4 <= g.OW && iw0 >= 0 && iw0 + 3 * g.SW + g.KW <= g.W)
+                var init = hasBias ? TOps.Load(ref br, (nuint)k) : TOps.Zero;
+                int ow = 0;
+                for (; ow < owA; ow++) CorrelatePixel<TV, TOps>(g, ref xr, ref wr, wRow, wCol, init, accumulate, ref yr, oh, ow, ih0, kh0, kh1, k);
+                for (; ow + 4 <= owB; ow += 4)
                 {
-                    ForwardTile4<TV, TOps>(g, x, w, bias, y, oh, ow, ih0, kh0, kh1, iw0);
-                    ow += 4;
+                    ref float yp = ref Unsafe.Add(ref yr, (oh * g.OW + ow) * K + k);
+                    TV a0 = init, a1 = init, a2 = init, a3 = init;
+                    if (accumulate)
+                    {
+                        a0 = TOps.Load(ref yp); a1 = TOps.Load(ref yp, (nuint)K);
+                        a2 = TOps.Load(ref yp, (nuint)(2 * K)); a3 = TOps.Load(ref yp, (nuint)(3 * K));
+                    }
+                    for (int kh = kh0; kh < kh1; kh++)
+                    {
+                        int xo = ((ih0 + kh) * W + ow * g.SW - g.PadLeft) * K + k, wo = kh * wRow + k;
+                        for (int kw = 0; kw < g.KW; kw++)
+                        {
+                            var wv = TOps.Load(ref Unsafe.Add(ref wr, wo + kw * wCol));
+                            ref float xp = ref Unsafe.Add(ref xr, xo + kw * K);
+                            a0 = TOps.Fma(TOps.Load(ref xp), wv, a0);
+                            a1 = TOps.Fma(TOps.Load(ref xp, (nuint)step), wv, a1);
+                            a2 = TOps.Fma(TOps.Load(ref xp, (nuint)(2 * step)), wv, a2);
+                            a3 = TOps.Fma(TOps.Load(ref xp, (nuint)(3 * step)), wv, a3);
+                        }
+                    }
+                    TOps.Store(a0, ref yp, 0); TOps.Store(a1, ref yp, (nuint)K);
+                    TOps.Store(a2, ref yp, (nuint)(2 * K)); TOps.Store(a3, ref yp, (nuint)(3 * K));
                 }
-                else
-                {
-                    ForwardPixel<TV, TOps>(g, x, w, bias, y, oh, ow, ih0, kh0, kh1);
-                    ow++;
-                }
+                for (; ow < g.OW; ow++) CorrelatePixel<TV, TOps>(g, ref xr, ref wr, wRow, wCol, init, accumulate, ref yr, oh, ow, ih0, kh0, kh1, k);
             }
         }
     }
 
-    private static void ForwardTile4<TV, TOps>(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y,
-        int oh, int ow, int ih0, int kh0, int kh1, int iw0)
+    // One output pixel of CorrelateImage, one channel block, with the window clipped to the input.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CorrelatePixel<TV, TOps>(in ConvGeometry g, ref float xr, ref float wr, int wRow, int wCol, TV init, bool accumulate,
+        ref float yr, int oh, int ow, int ih0, int kh0, int kh1, int k)
         where TV : struct where TOps : struct, ISimdOps<TV>
     {
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        ref float wr = ref MemoryMarshal.GetReference(w);
-        ref float br = ref MemoryMarshal.GetReference(bias);
-        ref float yp = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (oh * g.OW + ow) * g.K);
-        bool hasBias = !bias.IsEmpty;
-        int V = TOps.Count, K = g.K, step = g.SW * K, k = 0;
-        for (; k + V <= K; k += V)
-        {
-            var a0 = hasBias ? TOps.Load(ref br, (nuint)k) : TOps.Zero;
-            TV a1 = a0, a2 = a0, a3 = a0;
-            for (int kh = kh0; kh < kh1; kh++)
-            {
-                ref float xrow = ref Unsafe.Add(ref xr, ((ih0 + kh) * g.W + iw0) * K + k);
-                ref float wrow = ref Unsafe.Add(ref wr, kh * g.KW * K + k);
-                for (int kw = 0; kw < g.KW; kw++)
-                {
-                    var wv = TOps.Load(ref wrow, (nuint)(kw * K));
-                    ref float xp = ref Unsafe.Add(ref xrow, kw * K);
-                    a0 = TOps.Fma(TOps.Load(ref xp), wv, a0);
-                    a1 = TOps.Fma(TOps.Load(ref xp, (nuint)step), wv, a1);
-                    a2 = TOps.Fma(TOps.Load(ref xp, (nuint)(2 * step)), wv, a2);
-                    a3 = TOps.Fma(TOps.Load(ref xp, (nuint)(3 * step)), wv, a3);
-                }
-            }
-            TOps.Store(a0, ref yp, (nuint)k); TOps.Store(a1, ref yp, (nuint)(K + k));
-            TOps.Store(a2, ref yp, (nuint)(2 * K + k)); TOps.Store(a3, ref yp, (nuint)(3 * K + k));
-        }
-        for (; k < K; k++)
-        for (int p = 0; p < 4; p++)
-        {
-            float a = hasBias ? Unsafe.Add(ref br, k) : 0f;
-            for (int kh = kh0; kh < kh1; kh++)
-            for (int kw = 0; kw < g.KW; kw++)
-                a = MathF.FusedMultiplyAdd(Unsafe.Add(ref xr, ((ih0 + kh) * g.W + iw0 + p * g.SW + kw) * K + k), Unsafe.Add(ref wr, (kh * g.KW + kw) * K + k), a);
-            Unsafe.Add(ref yp, p * K + k) = a;
-        }
-    }
-
-    private static void ForwardPixel<TV, TOps>(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y,
-        int oh, int ow, int ih0, int kh0, int kh1)
-        where TV : struct where TOps : struct, ISimdOps<TV>
-    {
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        ref float wr = ref MemoryMarshal.GetReference(w);
-        ref float br = ref MemoryMarshal.GetReference(bias);
-        bool hasBias = !bias.IsEmpty;
-        int V = TOps.Count, K = g.K;
         g.ColWindow(ow, out int iw0, out int kw0, out int kw1);
-        ref float yp = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (oh * g.OW + ow) * K);
-        int k = 0;
-        for (; k + 4 * V <= K; k += 4 * V)
+        ref float yp = ref Unsafe.Add(ref yr, (oh * g.OW + ow) * g.K + k);
+        var a = accumulate ? TOps.Load(ref yp) : init;
+        for (int kh = kh0; kh < kh1; kh++)
         {
-            TV a0, a1, a2, a3;
-            if (hasBias)
-            {
-                a0 = TOps.Load(ref br, (nuint)k); a1 = TOps.Load(ref br, (nuint)(k + V));
-                a2 = TOps.Load(ref br, (nuint)(k + 2 * V)); a3 = TOps.Load(ref br, (nuint)(k + 3 * V));
-            }
-            else a0 = a1 = a2 = a3 = TOps.Zero;
-            for (int kh = kh0; kh < kh1; kh++)
+            int xo = ((ih0 + kh) * g.W + iw0) * g.K + k, wo = kh * wRow + k;
             for (int kw = kw0; kw < kw1; kw++)
-            {
-                ref float xp = ref Unsafe.Add(ref xr, ((ih0 + kh) * g.W + iw0 + kw) * K + k);
-                ref float wp = ref Unsafe.Add(ref wr, (kh * g.KW + kw) * K + k);
-                a0 = TOps.Fma(TOps.Load(ref xp), TOps.Load(ref wp), a0);
-                a1 = TOps.Fma(TOps.Load(ref xp, (nuint)V), TOps.Load(ref wp, (nuint)V), a1);
-                a2 = TOps.Fma(TOps.Load(ref xp, (nuint)(2 * V)), TOps.Load(ref wp, (nuint)(2 * V)), a2);
-                a3 = TOps.Fma(TOps.Load(ref xp, (nuint)(3 * V)), TOps.Load(ref wp, (nuint)(3 * V)), a3);
-            }
-            TOps.Store(a0, ref yp, (nuint)k); TOps.Store(a1, ref yp, (nuint)(k + V));
-            TOps.Store(a2, ref yp, (nuint)(k + 2 * V)); TOps.Store(a3, ref yp, (nuint)(k + 3 * V));
+                a = TOps.Fma(TOps.Load(ref Unsafe.Add(ref xr, xo + kw * g.K)), TOps.Load(ref Unsafe.Add(ref wr, wo + kw * wCol)), a);
         }
-        for (; k + V <= K; k += V)
-        {
-            var a = hasBias ? TOps.Load(ref br, (nuint)k) : TOps.Zero;
-            for (int kh = kh0; kh < kh1; kh++)
-            for (int kw = kw0; kw < kw1; kw++)
-                a = TOps.Fma(TOps.Load(ref xr, (nuint)(((ih0 + kh) * g.W + iw0 + kw) * K + k)),
-                    TOps.Load(ref wr, (nuint)((kh * g.KW + kw) * K + k)), a);
-            TOps.Store(a, ref yp, (nuint)k);
-        }
-        for (; k < K; k++)
-        {
-            float a = hasBias ? Unsafe.Add(ref br, k) : 0f;
-            for (int kh = kh0; kh < kh1; kh++)
-            for (int kw = kw0; kw < kw1; kw++)
-                a = MathF.FusedMultiplyAdd(Unsafe.Add(ref xr, ((ih0 + kh) * g.W + iw0 + kw) * K + k), Unsafe.Add(ref wr, (kh * g.KW + kw) * K + k), a);
-            Unsafe.Add(ref yp, k) = a;
-        }
+        TOps.Store(a, ref yp, 0);
     }
 
     // One image, channel-aligned: dx[ih,iw,k] += Σ dy[oh,ow,k]·w[kh,kw,k] over the taps (kh,kw) and outputs (oh,ow) that read (ih,iw),
@@ -339,58 +299,57 @@ public static class DepthwiseConv
         }
     }
 
-    // One image, channel-aligned: dw[tap,k] += Σ_{oh,ow} x[ih,iw,k]·dy[oh,ow,k]. Output row by output row (that dy row and the
-    // input rows it reads stay in cache across the taps); per tap and channel block the row's sum is accumulated in registers.
-    private static void BackwardFilterImage<TV, TOps>(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw)
+    // One image, channel-aligned, channels [k0, k1) in blocks of one vector: dw[kh,kw,k] += Σ_{oh,ow} x[ih,iw,k]·dy[oh,ow,k] and
+    // dbias[k] += Σ dy[oh,ow,k]. Output row by row, then channel block (its slice of the dy row and the KH input rows stays in L1
+    // across the taps), then per tap a sweep along the row into 4 register accumulators.
+    private static void BackwardFilterImage<TV, TOps>(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias, int k0, int k1)
         where TV : struct where TOps : struct, ISimdOps<TV>
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float gr = ref MemoryMarshal.GetReference(dy);
         ref float wr = ref MemoryMarshal.GetReference(dw);
-        int V = TOps.Count, K = g.K;
+        ref float br = ref MemoryMarshal.GetReference(dbias);
+        bool hasBias = !dbias.IsEmpty;
+        int V = TOps.Count, K = g.K, step = g.SW * K;
         for (int oh = 0; oh < g.OH; oh++)
         {
             g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
-            ref float grow = ref Unsafe.Add(ref gr, oh * g.OW * K);
-            for (int kh = kh0; kh < kh1; kh++)
-            for (int kw = 0; kw < g.KW; kw++)
+            int go = oh * g.OW * K;   // dy row
+            for (int k = k0; k < k1; k += V)
             {
-                // outputs of this row whose column kw falls inside the input
-                int ow0 = Math.Max(0, CeilDiv(g.PadLeft - kw, g.SW)), ow1 = Math.Min(g.OW, FloorDiv(g.W - 1 + g.PadLeft - kw, g.SW) + 1);
-                if (ow0 >= ow1) continue;
-                ref float xrow = ref Unsafe.Add(ref xr, ((ih0 + kh) * g.W - g.PadLeft + kw) * K);   // + ow·SW·K is column ow's pixel
-                ref float wp = ref Unsafe.Add(ref wr, (kh * g.KW + kw) * K);
-                int step = g.SW * K, k = 0;
-                for (; k + 4 * V <= K; k += 4 * V)
+                if (hasBias)
                 {
-                    TV a0 = TOps.Zero, a1 = a0, a2 = a0, a3 = a0;
-                    for (int ow = ow0; ow < ow1; ow++)
+                    TV b0 = TOps.Zero, b1 = b0;
+                    int ow = 0;
+                    for (; ow + 2 <= g.OW; ow += 2)
                     {
-                        ref float xp = ref Unsafe.Add(ref xrow, ow * step + k);
-                        ref float gp = ref Unsafe.Add(ref grow, ow * K + k);
-                        a0 = TOps.Fma(TOps.Load(ref xp), TOps.Load(ref gp), a0);
-                        a1 = TOps.Fma(TOps.Load(ref xp, (nuint)V), TOps.Load(ref gp, (nuint)V), a1);
-                        a2 = TOps.Fma(TOps.Load(ref xp, (nuint)(2 * V)), TOps.Load(ref gp, (nuint)(2 * V)), a2);
-                        a3 = TOps.Fma(TOps.Load(ref xp, (nuint)(3 * V)), TOps.Load(ref gp, (nuint)(3 * V)), a3);
+                        b0 = TOps.Add(b0, TOps.Load(ref gr, (nuint)(go + ow * K + k)));
+                        b1 = TOps.Add(b1, TOps.Load(ref gr, (nuint)(go + (ow + 1) * K + k)));
                     }
-                    TOps.Store(TOps.Add(TOps.Load(ref wp, (nuint)k), a0), ref wp, (nuint)k);
-                    TOps.Store(TOps.Add(TOps.Load(ref wp, (nuint)(k + V)), a1), ref wp, (nuint)(k + V));
-                    TOps.Store(TOps.Add(TOps.Load(ref wp, (nuint)(k + 2 * V)), a2), ref wp, (nuint)(k + 2 * V));
-                    TOps.Store(TOps.Add(TOps.Load(ref wp, (nuint)(k + 3 * V)), a3), ref wp, (nuint)(k + 3 * V));
+                    if (ow < g.OW) b0 = TOps.Add(b0, TOps.Load(ref gr, (nuint)(go + ow * K + k)));
+                    TOps.Store(TOps.Add(TOps.Load(ref br, (nuint)k), TOps.Add(b0, b1)), ref br, (nuint)k);
                 }
-                for (; k + V <= K; k += V)
+                for (int kh = kh0; kh < kh1; kh++)
+                for (int kw = 0; kw < g.KW; kw++)
                 {
-                    var a = TOps.Zero;
-                    for (int ow = ow0; ow < ow1; ow++)
-                        a = TOps.Fma(TOps.Load(ref xrow, (nuint)(ow * step + k)), TOps.Load(ref grow, (nuint)(ow * K + k)), a);
-                    TOps.Store(TOps.Add(TOps.Load(ref wp, (nuint)k), a), ref wp, (nuint)k);
-                }
-                for (; k < K; k++)
-                {
-                    float a = 0f;
-                    for (int ow = ow0; ow < ow1; ow++)
-                        a = MathF.FusedMultiplyAdd(Unsafe.Add(ref xrow, ow * step + k), Unsafe.Add(ref grow, ow * K + k), a);
-                    Unsafe.Add(ref wp, k) += a;
+                    // outputs of this row whose column kw falls inside the input
+                    int ow0 = Math.Max(0, CeilDiv(g.PadLeft - kw, g.SW)), ow1 = Math.Min(g.OW, FloorDiv(g.W - 1 + g.PadLeft - kw, g.SW) + 1);
+                    if (ow0 >= ow1) continue;
+                    TV a0 = TOps.Zero, a1 = a0, a2 = a0, a3 = a0;
+                    int ow = ow0;
+                    for (; ow + 4 <= ow1; ow += 4)
+                    {
+                        ref float xp = ref Unsafe.Add(ref xr, ((ih0 + kh) * g.W + ow * g.SW - g.PadLeft + kw) * K + k);
+                        ref float gp = ref Unsafe.Add(ref gr, go + ow * K + k);
+                        a0 = TOps.Fma(TOps.Load(ref xp), TOps.Load(ref gp), a0);
+                        a1 = TOps.Fma(TOps.Load(ref xp, (nuint)step), TOps.Load(ref gp, (nuint)K), a1);
+                        a2 = TOps.Fma(TOps.Load(ref xp, (nuint)(2 * step)), TOps.Load(ref gp, (nuint)(2 * K)), a2);
+                        a3 = TOps.Fma(TOps.Load(ref xp, (nuint)(3 * step)), TOps.Load(ref gp, (nuint)(3 * K)), a3);
+                    }
+                    for (; ow < ow1; ow++)
+                        a0 = TOps.Fma(TOps.Load(ref xr, (nuint)(((ih0 + kh) * g.W + ow * g.SW - g.PadLeft + kw) * K + k)), TOps.Load(ref gr, (nuint)(go + ow * K + k)), a0);
+                    ref float wp = ref Unsafe.Add(ref wr, (kh * g.KW + kw) * K + k);
+                    TOps.Store(TOps.Add(TOps.Load(ref wp), TOps.Add(TOps.Add(a0, a1), TOps.Add(a2, a3))), ref wp, 0);
                 }
             }
         }
@@ -534,4 +493,16 @@ internal readonly struct Avx512Ops : ISimdOps<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<float> v, ref float p, nuint i) => v.StoreUnsafe(ref p, i);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Avx512F.FusedMultiplyAdd(a, b, c);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+}
+
+/// <summary>One float at a time (the channel tail that no vector covers).</summary>
+internal readonly struct ScalarOps : ISimdOps<float>
+{
+    public static int Count => 1;
+    public static float Zero => 0f;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Load(ref float p) => p;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Load(ref float p, nuint i) => Unsafe.Add(ref p, i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float v, ref float p, nuint i) => Unsafe.Add(ref p, i) = v;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Fma(float a, float b, float c) => MathF.FusedMultiplyAdd(a, b, c);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Add(float a, float b) => a + b;
 }
