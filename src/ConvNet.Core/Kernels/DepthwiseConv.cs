@@ -153,8 +153,10 @@ public static class DepthwiseConv
     // One image, channel-aligned (x H×W and y OH×OW both have K channels), channels [k0, k1) in blocks of one vector:
     //   y[oh,ow,k] = init + Σ_{kh,kw} x[oh·SH − PT + kh, ow·SW − PL + kw, k] · w[w0 + kh·wRow + kw·wCol + k]
     // with init = bias (or 0), or y itself when accumulating. Forward: w0 = 0, wRow = KW·K, wCol = K; backward-data (stride 1) reads
-    // the taps backwards. Row by row, then channel block, then a sweep along the row, so the block's slice of the KH input rows
-    // (KH·W·V floats) stays in L1; interior pixels (window inside the row) go in tiles of 4 that share each weight load.
+    // the taps backwards. Pixel-major (each pixel's K channels stream contiguously; sweeping one channel block along the row
+    // measured slower). Interior pixels (window inside the row) go in tiles of 4 × 1 vector; for KW = 3 the taps are unrolled and,
+    // at stride 1, the 6 input columns of a tile row are loaded once (9 loads per 12 FMAs).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CorrelateImage<TV, TOps>(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, int w0, int wRow, int wCol,
         ReadOnlySpan<float> bias, bool accumulate, Span<float> y, int k0, int k1)
         where TV : struct where TOps : struct, ISimdOps<TV>
@@ -164,44 +166,74 @@ public static class DepthwiseConv
         ref float br = ref MemoryMarshal.GetReference(bias);
         ref float yr = ref MemoryMarshal.GetReference(y);
         bool hasBias = !bias.IsEmpty;
-        int V = TOps.Count, K = g.K, W = g.W, step = g.SW * K;
+        int V = TOps.Count, K = g.K, W = g.W, OW = g.OW, KW = g.KW, SW = g.SW, PL = g.PadLeft, step = SW * K;
+        bool kw3 = KW == 3, unit = kw3 && SW == 1;
         // interior columns [owA, owB): ow·SW − PL ≥ 0 and ow·SW − PL + KW ≤ W
-        int owA = Math.Min(g.OW, Math.Max(0, CeilDiv(g.PadLeft, g.SW)));
-        int owB = ForwardTiles ? Math.Max(owA, Math.Min(g.OW, FloorDiv(W - g.KW + g.PadLeft, g.SW) + 1)) : owA;
+        int owA = Math.Min(OW, Math.Max(0, CeilDiv(PL, SW)));
+        int owB = ForwardTiles ? Math.Max(owA, Math.Min(OW, FloorDiv(W - KW + PL, SW) + 1)) : owA;
         for (int oh = 0; oh < g.OH; oh++)
         {
             g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
-            for (int k = k0; k < k1; k += V)
             {
-                var init = hasBias ? TOps.Load(ref br, (nuint)k) : TOps.Zero;
-                int ow = 0;
-                for (; ow < owA; ow++) CorrelatePixel<TV, TOps>(g, ref xr, ref wr, wRow, wCol, init, accumulate, ref yr, oh, ow, ih0, kh0, kh1, k);
+                int c0 = k0, c1 = k1, ow = 0;
+                for (; ow < owA; ow++)
+                    for (int k = c0; k < c1; k += V)
+                        CorrelatePixel<TV, TOps>(g, ref xr, ref wr, wRow, wCol, hasBias ? TOps.Load(ref br, (nuint)k) : TOps.Zero, accumulate, ref yr, oh, ow, ih0, kh0, kh1, k);
                 for (; ow + 4 <= owB; ow += 4)
+                for (int k = c0; k < c1; k += V)
                 {
-                    ref float yp = ref Unsafe.Add(ref yr, (oh * g.OW + ow) * K + k);
-                    TV a0 = init, a1 = init, a2 = init, a3 = init;
+                    ref float yp = ref Unsafe.Add(ref yr, (oh * OW + ow) * K + k);
+                    TV a0, a1, a2, a3;
                     if (accumulate)
                     {
                         a0 = TOps.Load(ref yp); a1 = TOps.Load(ref yp, (nuint)K);
                         a2 = TOps.Load(ref yp, (nuint)(2 * K)); a3 = TOps.Load(ref yp, (nuint)(3 * K));
                     }
+                    else a0 = a1 = a2 = a3 = hasBias ? TOps.Load(ref br, (nuint)k) : TOps.Zero;
                     for (int kh = kh0; kh < kh1; kh++)
                     {
-                        int xo = ((ih0 + kh) * W + ow * g.SW - g.PadLeft) * K + k, wo = kh * wRow + k;
-                        for (int kw = 0; kw < g.KW; kw++)
+                        ref float xp = ref Unsafe.Add(ref xr, ((ih0 + kh) * W + ow * SW - PL) * K + k);   // tap (kh, 0) of the tile's first pixel
+                        ref float wp = ref Unsafe.Add(ref wr, kh * wRow + k);
+                        if (unit)
                         {
-                            var wv = TOps.Load(ref Unsafe.Add(ref wr, wo + kw * wCol));
-                            ref float xp = ref Unsafe.Add(ref xr, xo + kw * K);
-                            a0 = TOps.Fma(TOps.Load(ref xp), wv, a0);
-                            a1 = TOps.Fma(TOps.Load(ref xp, (nuint)step), wv, a1);
-                            a2 = TOps.Fma(TOps.Load(ref xp, (nuint)(2 * step)), wv, a2);
-                            a3 = TOps.Fma(TOps.Load(ref xp, (nuint)(3 * step)), wv, a3);
+                            // 3 taps × 4 pixels from the 6 input columns the row segment spans
+                            var w0v = TOps.Load(ref wp); var w1v = TOps.Load(ref Unsafe.Add(ref wp, wCol)); var w2v = TOps.Load(ref Unsafe.Add(ref wp, 2 * wCol));
+                            var x0 = TOps.Load(ref xp); var x1 = TOps.Load(ref xp, (nuint)K); var x2 = TOps.Load(ref xp, (nuint)(2 * K));
+                            a0 = TOps.Fma(x0, w0v, a0); a1 = TOps.Fma(x1, w0v, a1); a2 = TOps.Fma(x2, w0v, a2);
+                            a0 = TOps.Fma(x1, w1v, a0); a1 = TOps.Fma(x2, w1v, a1);
+                            a0 = TOps.Fma(x2, w2v, a0);
+                            var x3 = TOps.Load(ref xp, (nuint)(3 * K)); var x4 = TOps.Load(ref xp, (nuint)(4 * K)); var x5 = TOps.Load(ref xp, (nuint)(5 * K));
+                            a3 = TOps.Fma(x3, w0v, a3); a2 = TOps.Fma(x3, w1v, a2); a1 = TOps.Fma(x3, w2v, a1);
+                            a3 = TOps.Fma(x4, w1v, a3); a2 = TOps.Fma(x4, w2v, a2);
+                            a3 = TOps.Fma(x5, w2v, a3);
                         }
+                        else if (kw3)
+                        {
+                            var w0v = TOps.Load(ref wp); var w1v = TOps.Load(ref Unsafe.Add(ref wp, wCol)); var w2v = TOps.Load(ref Unsafe.Add(ref wp, 2 * wCol));
+                            a0 = TOps.Fma(TOps.Load(ref xp), w0v, a0); a1 = TOps.Fma(TOps.Load(ref xp, (nuint)step), w0v, a1);
+                            a2 = TOps.Fma(TOps.Load(ref xp, (nuint)(2 * step)), w0v, a2); a3 = TOps.Fma(TOps.Load(ref xp, (nuint)(3 * step)), w0v, a3);
+                            a0 = TOps.Fma(TOps.Load(ref xp, (nuint)K), w1v, a0); a1 = TOps.Fma(TOps.Load(ref xp, (nuint)(step + K)), w1v, a1);
+                            a2 = TOps.Fma(TOps.Load(ref xp, (nuint)(2 * step + K)), w1v, a2); a3 = TOps.Fma(TOps.Load(ref xp, (nuint)(3 * step + K)), w1v, a3);
+                            a0 = TOps.Fma(TOps.Load(ref xp, (nuint)(2 * K)), w2v, a0); a1 = TOps.Fma(TOps.Load(ref xp, (nuint)(step + 2 * K)), w2v, a1);
+                            a2 = TOps.Fma(TOps.Load(ref xp, (nuint)(2 * step + 2 * K)), w2v, a2); a3 = TOps.Fma(TOps.Load(ref xp, (nuint)(3 * step + 2 * K)), w2v, a3);
+                        }
+                        else
+                            for (int kw = 0; kw < KW; kw++)
+                            {
+                                var wv = TOps.Load(ref Unsafe.Add(ref wp, kw * wCol));
+                                ref float xq = ref Unsafe.Add(ref xp, kw * K);
+                                a0 = TOps.Fma(TOps.Load(ref xq), wv, a0);
+                                a1 = TOps.Fma(TOps.Load(ref xq, (nuint)step), wv, a1);
+                                a2 = TOps.Fma(TOps.Load(ref xq, (nuint)(2 * step)), wv, a2);
+                                a3 = TOps.Fma(TOps.Load(ref xq, (nuint)(3 * step)), wv, a3);
+                            }
                     }
                     TOps.Store(a0, ref yp, 0); TOps.Store(a1, ref yp, (nuint)K);
                     TOps.Store(a2, ref yp, (nuint)(2 * K)); TOps.Store(a3, ref yp, (nuint)(3 * K));
                 }
-                for (; ow < g.OW; ow++) CorrelatePixel<TV, TOps>(g, ref xr, ref wr, wRow, wCol, init, accumulate, ref yr, oh, ow, ih0, kh0, kh1, k);
+                for (; ow < OW; ow++)
+                    for (int k = c0; k < c1; k += V)
+                        CorrelatePixel<TV, TOps>(g, ref xr, ref wr, wRow, wCol, hasBias ? TOps.Load(ref br, (nuint)k) : TOps.Zero, accumulate, ref yr, oh, ow, ih0, kh0, kh1, k);
             }
         }
     }
@@ -226,6 +258,7 @@ public static class DepthwiseConv
 
     // One image, channel-aligned: dx[ih,iw,k] += Σ dy[oh,ow,k]·w[kh,kw,k] over the taps (kh,kw) and outputs (oh,ow) that read (ih,iw),
     // gathered per input pixel: oh = (ih + PadTop − kh)/SH when that divides exactly and lands in [0, OH).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardDataImage<TV, TOps>(in ConvGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
         where TV : struct where TOps : struct, ISimdOps<TV>
     {
@@ -302,6 +335,7 @@ public static class DepthwiseConv
     // One image, channel-aligned, channels [k0, k1) in blocks of one vector: dw[kh,kw,k] += Σ_{oh,ow} x[ih,iw,k]·dy[oh,ow,k] and
     // dbias[k] += Σ dy[oh,ow,k]. Output row by row, then channel block (its slice of the dy row and the KH input rows stays in L1
     // across the taps), then per tap a sweep along the row into 4 register accumulators.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardFilterImage<TV, TOps>(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias, int k0, int k1)
         where TV : struct where TOps : struct, ISimdOps<TV>
     {
