@@ -333,8 +333,8 @@ public static class DepthwiseConv
     }
 
     // One image, channel-aligned, channels [k0, k1) in blocks of one vector: dw[kh,kw,k] += Σ_{oh,ow} x[ih,iw,k]·dy[oh,ow,k] and
-    // dbias[k] += Σ dy[oh,ow,k]. Output row by row, then channel block (its slice of the dy row and the KH input rows stays in L1
-    // across the taps), then per tap a sweep along the row into 4 register accumulators.
+    // dbias[k] += Σ dy[oh,ow,k]. Pixel-major like CorrelateImage: interior pixels in tiles of 4 whose dy vectors stay in registers
+    // while each tap adds its 4 products into dw (for KW = 3 unrolled; at stride 1 each of the 6 input columns loaded once).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardFilterImage<TV, TOps>(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias, int k0, int k1)
         where TV : struct where TOps : struct, ISimdOps<TV>
@@ -344,47 +344,66 @@ public static class DepthwiseConv
         ref float wr = ref MemoryMarshal.GetReference(dw);
         ref float br = ref MemoryMarshal.GetReference(dbias);
         bool hasBias = !dbias.IsEmpty;
-        int V = TOps.Count, K = g.K, step = g.SW * K;
+        int V = TOps.Count, K = g.K, W = g.W, OW = g.OW, KW = g.KW, SW = g.SW, PL = g.PadLeft, step = SW * K;
+        bool kw3 = KW == 3, unit = kw3 && SW == 1;
+        int owA = Math.Min(OW, Math.Max(0, CeilDiv(PL, SW)));
+        int owB = ForwardTiles ? Math.Max(owA, Math.Min(OW, FloorDiv(W - KW + PL, SW) + 1)) : owA;
         for (int oh = 0; oh < g.OH; oh++)
         {
             g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
-            int go = oh * g.OW * K;   // dy row
+            int ow = 0;
+            for (; ow < owA; ow++) BackwardFilterPixel<TV, TOps>(g, ref xr, ref gr, ref wr, ref br, hasBias, oh, ow, ih0, kh0, kh1, k0, k1);
+            for (; ow + 4 <= owB; ow += 4)
             for (int k = k0; k < k1; k += V)
             {
-                if (hasBias)
-                {
-                    TV b0 = TOps.Zero, b1 = b0;
-                    int ow = 0;
-                    for (; ow + 2 <= g.OW; ow += 2)
-                    {
-                        b0 = TOps.Add(b0, TOps.Load(ref gr, (nuint)(go + ow * K + k)));
-                        b1 = TOps.Add(b1, TOps.Load(ref gr, (nuint)(go + (ow + 1) * K + k)));
-                    }
-                    if (ow < g.OW) b0 = TOps.Add(b0, TOps.Load(ref gr, (nuint)(go + ow * K + k)));
-                    TOps.Store(TOps.Add(TOps.Load(ref br, (nuint)k), TOps.Add(b0, b1)), ref br, (nuint)k);
-                }
+                ref float gp = ref Unsafe.Add(ref gr, (oh * OW + ow) * K + k);
+                var g0 = TOps.Load(ref gp); var g1 = TOps.Load(ref gp, (nuint)K); var g2 = TOps.Load(ref gp, (nuint)(2 * K)); var g3 = TOps.Load(ref gp, (nuint)(3 * K));
+                if (hasBias) TOps.Store(TOps.Add(TOps.Load(ref br, (nuint)k), TOps.Add(TOps.Add(g0, g1), TOps.Add(g2, g3))), ref br, (nuint)k);
                 for (int kh = kh0; kh < kh1; kh++)
-                for (int kw = 0; kw < g.KW; kw++)
                 {
-                    // outputs of this row whose column kw falls inside the input
-                    int ow0 = Math.Max(0, CeilDiv(g.PadLeft - kw, g.SW)), ow1 = Math.Min(g.OW, FloorDiv(g.W - 1 + g.PadLeft - kw, g.SW) + 1);
-                    if (ow0 >= ow1) continue;
-                    TV a0 = TOps.Zero, a1 = a0, a2 = a0, a3 = a0;
-                    int ow = ow0;
-                    for (; ow + 4 <= ow1; ow += 4)
+                    ref float xp = ref Unsafe.Add(ref xr, ((ih0 + kh) * W + ow * SW - PL) * K + k);   // tap (kh, 0) of the tile's first pixel
+                    ref float wp = ref Unsafe.Add(ref wr, kh * KW * K + k);
+                    if (unit)
                     {
-                        ref float xp = ref Unsafe.Add(ref xr, ((ih0 + kh) * g.W + ow * g.SW - g.PadLeft + kw) * K + k);
-                        ref float gp = ref Unsafe.Add(ref gr, go + ow * K + k);
-                        a0 = TOps.Fma(TOps.Load(ref xp), TOps.Load(ref gp), a0);
-                        a1 = TOps.Fma(TOps.Load(ref xp, (nuint)step), TOps.Load(ref gp, (nuint)K), a1);
-                        a2 = TOps.Fma(TOps.Load(ref xp, (nuint)(2 * step)), TOps.Load(ref gp, (nuint)(2 * K)), a2);
-                        a3 = TOps.Fma(TOps.Load(ref xp, (nuint)(3 * step)), TOps.Load(ref gp, (nuint)(3 * K)), a3);
+                        var x0 = TOps.Load(ref xp); var x1 = TOps.Load(ref xp, (nuint)K); var x2 = TOps.Load(ref xp, (nuint)(2 * K));
+                        var x3 = TOps.Load(ref xp, (nuint)(3 * K)); var x4 = TOps.Load(ref xp, (nuint)(4 * K)); var x5 = TOps.Load(ref xp, (nuint)(5 * K));
+                        var d0 = TOps.Fma(x3, g3, TOps.Fma(x2, g2, TOps.Fma(x1, g1, TOps.Fma(x0, g0, TOps.Load(ref wp)))));
+                        var d1 = TOps.Fma(x4, g3, TOps.Fma(x3, g2, TOps.Fma(x2, g1, TOps.Fma(x1, g0, TOps.Load(ref wp, (nuint)K)))));
+                        var d2 = TOps.Fma(x5, g3, TOps.Fma(x4, g2, TOps.Fma(x3, g1, TOps.Fma(x2, g0, TOps.Load(ref wp, (nuint)(2 * K))))));
+                        TOps.Store(d0, ref wp, 0); TOps.Store(d1, ref wp, (nuint)K); TOps.Store(d2, ref wp, (nuint)(2 * K));
                     }
-                    for (; ow < ow1; ow++)
-                        a0 = TOps.Fma(TOps.Load(ref xr, (nuint)(((ih0 + kh) * g.W + ow * g.SW - g.PadLeft + kw) * K + k)), TOps.Load(ref gr, (nuint)(go + ow * K + k)), a0);
-                    ref float wp = ref Unsafe.Add(ref wr, (kh * g.KW + kw) * K + k);
-                    TOps.Store(TOps.Add(TOps.Load(ref wp), TOps.Add(TOps.Add(a0, a1), TOps.Add(a2, a3))), ref wp, 0);
+                    else
+                        for (int kw = 0; kw < KW; kw++)
+                        {
+                            ref float xq = ref Unsafe.Add(ref xp, kw * K);
+                            var d = TOps.Fma(TOps.Load(ref xq), g0, TOps.Load(ref wp, (nuint)(kw * K)));
+                            d = TOps.Fma(TOps.Load(ref xq, (nuint)step), g1, d);
+                            d = TOps.Fma(TOps.Load(ref xq, (nuint)(2 * step)), g2, d);
+                            d = TOps.Fma(TOps.Load(ref xq, (nuint)(3 * step)), g3, d);
+                            TOps.Store(d, ref wp, (nuint)(kw * K));
+                        }
                 }
+            }
+            for (; ow < OW; ow++) BackwardFilterPixel<TV, TOps>(g, ref xr, ref gr, ref wr, ref br, hasBias, oh, ow, ih0, kh0, kh1, k0, k1);
+        }
+    }
+
+    // One output pixel of BackwardFilterImage, channels [k0, k1), window clipped to the input.
+    private static void BackwardFilterPixel<TV, TOps>(in ConvGeometry g, ref float xr, ref float gr, ref float wr, ref float br, bool hasBias,
+        int oh, int ow, int ih0, int kh0, int kh1, int k0, int k1)
+        where TV : struct where TOps : struct, ISimdOps<TV>
+    {
+        int V = TOps.Count, K = g.K;
+        g.ColWindow(ow, out int iw0, out int kw0, out int kw1);
+        for (int k = k0; k < k1; k += V)
+        {
+            var gv = TOps.Load(ref gr, (nuint)((oh * g.OW + ow) * K + k));
+            if (hasBias) TOps.Store(TOps.Add(TOps.Load(ref br, (nuint)k), gv), ref br, (nuint)k);
+            for (int kh = kh0; kh < kh1; kh++)
+            for (int kw = kw0; kw < kw1; kw++)
+            {
+                ref float wp = ref Unsafe.Add(ref wr, (kh * g.KW + kw) * K + k);
+                TOps.Store(TOps.Fma(TOps.Load(ref xr, (nuint)(((ih0 + kh) * g.W + iw0 + kw) * K + k)), gv, TOps.Load(ref wp)), ref wp, 0);
             }
         }
     }
