@@ -70,39 +70,77 @@ public static class BatchNorm
     /// cache): mean[c] = Σ x[r, c, j] / n, dev[c] = Σ (x − mean[c]) (the rounding residue of the mean), sq[c] = Σ (x − mean[c])²,
     /// n = rows·inner; all three overwritten. Blocks combine exactly (Chan et al.): about any shift s,
     /// Σ(x − s) = n·(mean − s) + dev and Σ(x − s)² = sq + 2·(mean − s)·dev + n·(mean − s)².</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ChannelMoments(int rows, int channels, int inner, ReadOnlySpan<float> x, Span<float> mean, Span<float> dev, Span<float> sq)
     {
         Check(rows, channels, inner, x.Length, mean.Length, nameof(ChannelMoments));
         Check(rows, channels, inner, x.Length, dev.Length, nameof(ChannelMoments));
         Check(rows, channels, inner, x.Length, sq.Length, nameof(ChannelMoments));
-        mean.Slice(0, channels).Clear();
-        dev.Slice(0, channels).Clear();
-        sq.Slice(0, channels).Clear();
-        if (rows == 0) return;
-        ChannelSum(rows, channels, inner, x, mean);
-        float invN = 1f / ((float)rows * inner);
-        for (int c = 0; c < channels; c++) mean[c] *= invN;
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float mr = ref MemoryMarshal.GetReference(mean);
         ref float er = ref MemoryMarshal.GetReference(dev);
         ref float qr = ref MemoryMarshal.GetReference(sq);
         int V = Vector<float>.Count;
+        float invN = rows == 0 ? 0f : 1f / ((float)rows * inner);
         if (inner == 1)
         {
-            for (int r = 0; r < rows; r++)
+            // per block of 4 channel vectors, both passes down the rows with the sums in registers
+            int c = 0;
+            for (; c + 4 * V <= channels; c += 4 * V)
             {
-                ref float row = ref Unsafe.Add(ref xr, r * channels);
-                int c = 0;
-                for (; c + V <= channels; c += V)
+                Vector<float> s0 = Vector<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
+                for (int r = 0; r < rows; r++)
                 {
-                    var d = Vector.LoadUnsafe(ref row, (nuint)c) - Vector.LoadUnsafe(ref mr, (nuint)c);
-                    Vector.StoreUnsafe(Vector.LoadUnsafe(ref er, (nuint)c) + d, ref er, (nuint)c);
-                    Vector.StoreUnsafe(Vector.FusedMultiplyAdd(d, d, Vector.LoadUnsafe(ref qr, (nuint)c)), ref qr, (nuint)c);
+                    ref float p = ref Unsafe.Add(ref xr, r * channels + c);
+                    s0 += Vector.LoadUnsafe(ref p); s1 += Vector.LoadUnsafe(ref p, (nuint)V);
+                    s2 += Vector.LoadUnsafe(ref p, (nuint)(2 * V)); s3 += Vector.LoadUnsafe(ref p, (nuint)(3 * V));
                 }
-                for (; c < channels; c++) { float d = Unsafe.Add(ref row, c) - Unsafe.Add(ref mr, c); Unsafe.Add(ref er, c) += d; Unsafe.Add(ref qr, c) += d * d; }
+                Vector<float> m0 = s0 * invN, m1 = s1 * invN, m2 = s2 * invN, m3 = s3 * invN;
+                Vector<float> e0 = Vector<float>.Zero, e1 = e0, e2 = e0, e3 = e0, q0 = e0, q1 = e0, q2 = e0, q3 = e0;
+                for (int r = 0; r < rows; r++)
+                {
+                    ref float p = ref Unsafe.Add(ref xr, r * channels + c);
+                    var d0 = Vector.LoadUnsafe(ref p) - m0; var d1 = Vector.LoadUnsafe(ref p, (nuint)V) - m1;
+                    var d2 = Vector.LoadUnsafe(ref p, (nuint)(2 * V)) - m2; var d3 = Vector.LoadUnsafe(ref p, (nuint)(3 * V)) - m3;
+                    e0 += d0; e1 += d1; e2 += d2; e3 += d3;
+                    q0 = Vector.FusedMultiplyAdd(d0, d0, q0); q1 = Vector.FusedMultiplyAdd(d1, d1, q1);
+                    q2 = Vector.FusedMultiplyAdd(d2, d2, q2); q3 = Vector.FusedMultiplyAdd(d3, d3, q3);
+                }
+                Vector.StoreUnsafe(m0, ref mr, (nuint)c); Vector.StoreUnsafe(m1, ref mr, (nuint)(c + V));
+                Vector.StoreUnsafe(m2, ref mr, (nuint)(c + 2 * V)); Vector.StoreUnsafe(m3, ref mr, (nuint)(c + 3 * V));
+                Vector.StoreUnsafe(e0, ref er, (nuint)c); Vector.StoreUnsafe(e1, ref er, (nuint)(c + V));
+                Vector.StoreUnsafe(e2, ref er, (nuint)(c + 2 * V)); Vector.StoreUnsafe(e3, ref er, (nuint)(c + 3 * V));
+                Vector.StoreUnsafe(q0, ref qr, (nuint)c); Vector.StoreUnsafe(q1, ref qr, (nuint)(c + V));
+                Vector.StoreUnsafe(q2, ref qr, (nuint)(c + 2 * V)); Vector.StoreUnsafe(q3, ref qr, (nuint)(c + 3 * V));
+            }
+            for (; c + V <= channels; c += V)
+            {
+                var s0 = Vector<float>.Zero;
+                for (int r = 0; r < rows; r++) s0 += Vector.LoadUnsafe(ref xr, (nuint)(r * channels + c));
+                Vector<float> m0 = s0 * invN, e0 = Vector<float>.Zero, q0 = e0;
+                for (int r = 0; r < rows; r++)
+                {
+                    var d0 = Vector.LoadUnsafe(ref xr, (nuint)(r * channels + c)) - m0;
+                    e0 += d0; q0 = Vector.FusedMultiplyAdd(d0, d0, q0);
+                }
+                Vector.StoreUnsafe(m0, ref mr, (nuint)c); Vector.StoreUnsafe(e0, ref er, (nuint)c); Vector.StoreUnsafe(q0, ref qr, (nuint)c);
+            }
+            for (; c < channels; c++)
+            {
+                float s0 = 0f;
+                for (int r = 0; r < rows; r++) s0 += Unsafe.Add(ref xr, r * channels + c);
+                float m0 = s0 * invN, e0 = 0f, q0 = 0f;
+                for (int r = 0; r < rows; r++) { float d = Unsafe.Add(ref xr, r * channels + c) - m0; e0 += d; q0 += d * d; }
+                Unsafe.Add(ref mr, c) = m0; Unsafe.Add(ref er, c) = e0; Unsafe.Add(ref qr, c) = q0;
             }
             return;
         }
+        mean.Slice(0, channels).Clear();
+        dev.Slice(0, channels).Clear();
+        sq.Slice(0, channels).Clear();
+        if (rows == 0) return;
+        ChannelSum(rows, channels, inner, x, mean);
+        for (int c = 0; c < channels; c++) mean[c] *= invN;
         for (int r = 0; r < rows; r++)
         for (int c = 0; c < channels; c++)
         {
