@@ -231,6 +231,22 @@ public static class DepthwiseConv
                     TOps.Store(a0, ref yp, 0); TOps.Store(a1, ref yp, (nuint)K);
                     TOps.Store(a2, ref yp, (nuint)(2 * K)); TOps.Store(a3, ref yp, (nuint)(3 * K));
                 }
+                if (kw3)
+                    for (; ow < owB; ow++)   // interior pixels left over from the tiles: 3 taps unrolled
+                    for (int k = c0; k < c1; k += V)
+                    {
+                        ref float yp = ref Unsafe.Add(ref yr, (oh * OW + ow) * K + k);
+                        TV a0 = accumulate ? TOps.Load(ref yp) : hasBias ? TOps.Load(ref br, (nuint)k) : TOps.Zero, a1 = TOps.Zero;
+                        for (int kh = kh0; kh < kh1; kh++)
+                        {
+                            ref float xp = ref Unsafe.Add(ref xr, ((ih0 + kh) * W + ow * SW - PL) * K + k);
+                            ref float wp = ref Unsafe.Add(ref wr, kh * wRow + k);
+                            a0 = TOps.Fma(TOps.Load(ref xp), TOps.Load(ref wp), a0);
+                            a1 = TOps.Fma(TOps.Load(ref xp, (nuint)K), TOps.Load(ref Unsafe.Add(ref wp, wCol)), a1);
+                            a0 = TOps.Fma(TOps.Load(ref xp, (nuint)(2 * K)), TOps.Load(ref Unsafe.Add(ref wp, 2 * wCol)), a0);
+                        }
+                        TOps.Store(TOps.Add(a0, a1), ref yp, 0);
+                    }
                 for (; ow < OW; ow++)
                     for (int k = c0; k < c1; k += V)
                         CorrelatePixel<TV, TOps>(g, ref xr, ref wr, wRow, wCol, hasBias ? TOps.Load(ref br, (nuint)k) : TOps.Zero, accumulate, ref yr, oh, ow, ih0, kh0, kh1, k);
