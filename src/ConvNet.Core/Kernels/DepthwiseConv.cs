@@ -11,9 +11,12 @@ namespace ConvNet.Kernels;
 /// <c>c·M + m</c> = Σ_{kh,kw} x[n, ih, iw, c] · w[kh, kw, c, m] (+ bias). The geometry is a <see cref="ConvGeometry"/> whose K is
 /// C·M. Because w[kh, kw] flattens to C·M values in output-channel order, every kernel works on channel-aligned vectors:
 /// with M = 1 directly, with M &gt; 1 on the input image replicated M times per channel (a per-thread scratch image; backward-data
-/// reduces the replicated gradient back). Vectorised over channels (4 vectors of accumulators in registers, then 1, then a scalar
-/// tail; interior runs of 4 output pixels share weight loads), written once over an <see cref="ISimdOps{TV}"/> operator struct and
-/// instantiated for AVX-512 (<see cref="Vector512{T}"/>), AVX2+FMA (<see cref="Vector256{T}"/>) and portable <see cref="Vector{T}"/>; backward-data gathers (no read-modify-write per tap); nothing allocates in steady
+/// reduces the replicated gradient back). Pixel-major (each pixel's K channels stream contiguously), vectorised over channels in
+/// runs of the widest vector, then AVX2's 8 lanes, then scalars; interior pixels in tiles of 4 × 1 vector, 3-tap rows unrolled.
+/// Forward and stride-1 backward-data are one correlation kernel (backward-data reads the kernel rotated by 180°); strided
+/// backward-data gathers per input pixel; backward-filter adds each tile's 4 products per tap into dw. Written once over an
+/// <see cref="ISimdOps{TV}"/> operator struct and instantiated for AVX-512 (<see cref="Vector512{T}"/>), AVX2+FMA
+/// (<see cref="Vector256{T}"/>), portable <see cref="Vector{T}"/> and scalar; nothing allocates in steady
 /// state. Forward overwrites y; the backward verbs add. Naive twin: <see cref="DepthwiseConvReference"/>.
 /// </summary>
 public static class DepthwiseConv
