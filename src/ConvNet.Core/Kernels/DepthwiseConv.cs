@@ -24,6 +24,9 @@ public static class DepthwiseConv
     /// <summary>Benchmark switch: false runs every output pixel through the 1-pixel path (A/B of the 4-pixel tiles).</summary>
     internal static bool ForwardTiles = true;
 
+    /// <summary>Benchmark switch: false skips the software prefetch of the next output row's new input row.</summary>
+    internal static bool PrefetchRows = true;
+
     [ThreadStatic] private static float[]? _rep;
     [ThreadStatic] private static float[]? _drep;
 
@@ -177,6 +180,8 @@ public static class DepthwiseConv
         for (int oh = 0; oh < g.OH; oh++)
         {
             g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
+            int nextRow = ih0 + g.KH + g.SH - 1;   // last input row of output row oh + 1
+            bool prefetch = PrefetchRows && nextRow >= 0 && nextRow < g.H;
             {
                 int c0 = k0, c1 = k1, ow = 0;
                 for (; ow < owA; ow++)
@@ -193,6 +198,12 @@ public static class DepthwiseConv
                         a2 = TOps.Load(ref yp, (nuint)(2 * K)); a3 = TOps.Load(ref yp, (nuint)(3 * K));
                     }
                     else a0 = a1 = a2 = a3 = hasBias ? TOps.Load(ref br, (nuint)k) : TOps.Zero;
+                    if (prefetch)
+                    {
+                        // the input row the next output row reads first (a miss to L3/DRAM otherwise): this tile's 4 pixels
+                        ref float np = ref Unsafe.Add(ref xr, (nextRow * W + ow * SW) * K + k);
+                        Prefetch(ref np); Prefetch(ref Unsafe.Add(ref np, step)); Prefetch(ref Unsafe.Add(ref np, 2 * step)); Prefetch(ref Unsafe.Add(ref np, 3 * step));
+                    }
                     for (int kh = kh0; kh < kh1; kh++)
                     {
                         ref float xp = ref Unsafe.Add(ref xr, ((ih0 + kh) * W + ow * SW - PL) * K + k);   // tap (kh, 0) of the tile's first pixel
@@ -371,11 +382,21 @@ public static class DepthwiseConv
         {
             g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
             int ow = 0;
+            int nextRow = ih0 + g.KH + g.SH - 1;   // last input row of output row oh + 1
+            bool prefetch = PrefetchRows && nextRow >= 0 && nextRow < g.H && oh + 1 < g.OH;
             for (; ow < owA; ow++) BackwardFilterPixel<TV, TOps>(g, ref xr, ref gr, ref wr, ref br, hasBias, oh, ow, ih0, kh0, kh1, k0, k1);
             for (; ow + 4 <= owB; ow += 4)
             for (int k = k0; k < k1; k += V)
             {
                 ref float gp = ref Unsafe.Add(ref gr, (oh * OW + ow) * K + k);
+                if (prefetch)
+                {
+                    // the next output row's dy and new input row, this tile's 4 pixels
+                    ref float np = ref Unsafe.Add(ref xr, (nextRow * W + ow * SW) * K + k);
+                    ref float nq = ref Unsafe.Add(ref gp, OW * K);
+                    Prefetch(ref np); Prefetch(ref Unsafe.Add(ref np, step)); Prefetch(ref Unsafe.Add(ref np, 2 * step)); Prefetch(ref Unsafe.Add(ref np, 3 * step));
+                    Prefetch(ref nq); Prefetch(ref Unsafe.Add(ref nq, K)); Prefetch(ref Unsafe.Add(ref nq, 2 * K)); Prefetch(ref Unsafe.Add(ref nq, 3 * K));
+                }
                 var g0 = TOps.Load(ref gp); var g1 = TOps.Load(ref gp, (nuint)K); var g2 = TOps.Load(ref gp, (nuint)(2 * K)); var g3 = TOps.Load(ref gp, (nuint)(3 * K));
                 if (hasBias) TOps.Store(TOps.Add(TOps.Load(ref br, (nuint)k), TOps.Add(TOps.Add(g0, g1), TOps.Add(g2, g3))), ref br, (nuint)k);
                 for (int kh = kh0; kh < kh1; kh++)
@@ -425,6 +446,12 @@ public static class DepthwiseConv
                 TOps.Store(TOps.Fma(TOps.Load(ref xr, (nuint)(((ih0 + kh) * g.W + iw0 + kw) * K + k)), gv, TOps.Load(ref wp)), ref wp, 0);
             }
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Prefetch(ref float p)
+    {
+        if (Sse.IsSupported) Sse.Prefetch0(Unsafe.AsPointer(ref p));
     }
 
     private static int CeilDiv(int a, int b) => a <= 0 ? -(-a / b) : (a + b - 1) / b;
