@@ -125,7 +125,7 @@ public sealed class BatchNormalization : Layer
         {
             EnsureParts(Parts(n));
             var xs0 = x.Span;
-            for (int c = 0; c < _c; c++) _shiftX[c] = xs0[c * _inner];
+            for (int c = 0; c < _c; c++) _shiftX[c] = xs0.IsEmpty ? 0f : xs0[c * _inner];
             _mode = 0;
             ForBatch(n, _reducePart);
             for (int c = 0; c < _c; c++)
