@@ -259,6 +259,11 @@ public class BatchNormalizationTests
             s1 = Uniform(rng, c); s2 = (float[])s1.Clone();
             BatchNorm.ChannelSquaredDeviation(rows, c, inner, x, mean, s1); BatchNormReference.ChannelSquaredDeviation(rows, c, inner, x, mean, s2);
             AssertClose(s1, s2, 1e-5, what + " ChannelSquaredDeviation");
+            float[] m1 = Uniform(rng, c), e1 = Uniform(rng, c), q1 = Uniform(rng, c), m2 = new float[c], e2 = new float[c], q2 = new float[c];
+            BatchNorm.ChannelMoments(rows, c, inner, x, m1, e1, q1); BatchNormReference.ChannelMoments(rows, c, inner, x, m2, e2, q2);
+            AssertClose(m1, m2, 1e-5, what + " ChannelMoments mean");
+            AssertClose(q1, q2, 1e-5, what + " ChannelMoments Σ(x−mean)²");
+            for (int i = 0; i < c; i++) Assert.True(Math.Abs(e1[i]) <= 1e-4 * (Math.Sqrt(q2[i]) + 1), $"{what} ChannelMoments residue {e1[i]}");
             var y1 = new float[len]; var y2 = new float[len];
             BatchNorm.ScaleShift(rows, c, inner, x, a, b, y1); BatchNormReference.ScaleShift(rows, c, inner, x, a, b, y2);
             AssertClose(y1, y2, 1e-5, what + " ScaleShift");

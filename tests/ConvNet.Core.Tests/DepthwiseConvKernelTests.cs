@@ -69,6 +69,21 @@ public class DepthwiseConvKernelTests
         }
     }
 
+    /// <summary>The unrolled 3-tap paths (stride-1 tiles, strided tiles, leftover interior pixels) on every row width from 1 to 14,
+    /// with K = 27 and 35 (a 16-lane block, an 8-lane block and a scalar tail).</summary>
+    [Fact]
+    public void ThreeByThreeRowsOfEveryWidth()
+    {
+        for (int w = 1; w <= 14; w++)
+        foreach (int s in new[] { 1, 2 })
+        foreach (var pad in new[] { Padding.Valid, Padding.Same })
+        {
+            if (pad == Padding.Valid && w < 3) continue;
+            Compare(2, 5, w, 27, 1, 3, 3, s, s, pad, bias: w % 2 == 0, seed: w * 4 + s + (int)pad);
+            Compare(1, 4, w, 7, 5, 3, 3, s, 1, pad, bias: true, seed: 100 + w);
+        }
+    }
+
     [Fact]
     public void RandomShapesIncludingAsymmetricStrides()
     {

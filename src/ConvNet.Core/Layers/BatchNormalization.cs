@@ -22,7 +22,8 @@ public sealed class BatchNormalization : Layer
     private int _pre, _c, _inner, _chunkRows, _mode;
     private float[] _mean = [], _inv = [], _scale = [], _shift = [], _a = [], _b = [], _d = [];
     private double[][] _p1 = [], _p2 = [];
-    private float[][] _f1 = [], _f2 = [];
+    private float[][] _f1 = [], _f2 = [], _f3 = [];
+    private float[] _shiftX = [];   // per-channel shift of the one-pass statistics: the batch's first value of each channel
     private bool _batchStats;
     private readonly Action<int, int, int> _reducePart, _affinePart, _backwardDataPart;
 
@@ -107,7 +108,7 @@ public sealed class BatchNormalization : Layer
         AddParameter("moving_mean", new Tensor(_c), trainable: false);
         var v = new Tensor(_c); v.Span.Fill(1f);
         AddParameter("moving_variance", v, trainable: false);
-        _mean = new float[_c]; _inv = new float[_c]; _scale = new float[_c]; _shift = new float[_c];
+        _mean = new float[_c]; _shiftX = new float[_c]; _inv = new float[_c]; _scale = new float[_c]; _shift = new float[_c];
         _a = new float[_c]; _b = new float[_c]; _d = new float[_c];
     }
 
@@ -123,15 +124,16 @@ public sealed class BatchNormalization : Layer
         if (_batchStats)
         {
             EnsureParts(Parts(n));
+            var xs0 = x.Span;
+            for (int c = 0; c < _c; c++) _shiftX[c] = xs0.IsEmpty ? 0f : xs0[c * _inner];
             _mode = 0;
-            ForBatch(n, _reducePart);
-            for (int c = 0; c < _c; c++) { double s = 0; for (int p = 0; p < Parts(n); p++) s += _p1[p][c]; _mean[c] = (float)(s / m); }
-            _mode = 1;
             ForBatch(n, _reducePart);
             for (int c = 0; c < _c; c++)
             {
-                double s = 0; for (int p = 0; p < Parts(n); p++) s += _p1[p][c];
-                float variance = (float)(s / m);
+                double s1 = 0, s2 = 0; for (int p = 0; p < Parts(n); p++) { s1 += _p1[p][c]; s2 += _p2[p][c]; }
+                double dm = s1 / m;   // mean − shift
+                _mean[c] = (float)(_shiftX[c] + dm);
+                float variance = (float)Math.Max(s2 / m - dm * dm, 0);
                 _inv[c] = 1f / MathF.Sqrt(variance + Epsilon);
                 mm[c] = mm[c] * Momentum + _mean[c] * (1f - Momentum);
                 mv[c] = mv[c] * Momentum + variance * (1f - Momentum);
@@ -160,7 +162,8 @@ public sealed class BatchNormalization : Layer
     }
 
     // Per-part reductions over images [s, s+cnt), in float chunks of ≤ ChunkElements folded into double:
-    // mode 0: Σx; mode 1: Σ(x − μ)²; mode 2: Σdy and Σdy·(x − μ).
+    // mode 0: Σ(x − s) and Σ(x − s)² about the shift s, from each chunk's mean, residue and squared deviation in one read;
+    // mode 2: Σdy and Σdy·(x − μ).
     private void ReducePart(int part, int s, int cnt)
     {
         double[] p1 = _p1[part], p2 = _p2[part];
@@ -174,8 +177,20 @@ public sealed class BatchNormalization : Layer
             Array.Clear(f1); Array.Clear(f2);
             switch (_mode)
             {
-                case 0: BatchNorm.ChannelSum(k, _c, _inner, xs, f1); break;
-                case 1: BatchNorm.ChannelSquaredDeviation(k, _c, _inner, xs, _mean, f1); break;
+                case 0:
+                {
+                    // chunk mean, residue e = Σ(x − mean), q = Σ(x − mean)²  ⇒  Σ(x − s) = n·dm + e, Σ(x − s)² = q + 2·dm·e + n·dm², dm = mean − s
+                    float[] f3 = _f3[part];
+                    BatchNorm.ChannelMoments(k, _c, _inner, xs, f1, f3, f2);
+                    double nk = (double)k * _inner;
+                    for (int c = 0; c < _c; c++)
+                    {
+                        double dm = f1[c] - (double)_shiftX[c];
+                        p1[c] += nk * dm + f3[c];
+                        p2[c] += f2[c] + 2 * dm * f3[c] + nk * dm * dm;
+                    }
+                    continue;
+                }
                 default: BatchNorm.BackwardSums(k, _c, _inner, xs, _dy!.Span.Slice(r * row, k * row), _mean, f1, f2); break;
             }
             for (int c = 0; c < _c; c++) { p1[c] += f1[c]; p2[c] += f2[c]; }
@@ -228,8 +243,8 @@ public sealed class BatchNormalization : Layer
     private void EnsureParts(int parts)
     {
         if (_p1.Length >= parts) return;
-        _p1 = new double[parts][]; _p2 = new double[parts][]; _f1 = new float[parts][]; _f2 = new float[parts][];
-        for (int p = 0; p < parts; p++) { _p1[p] = new double[_c]; _p2[p] = new double[_c]; _f1[p] = new float[_c]; _f2[p] = new float[_c]; }
+        _p1 = new double[parts][]; _p2 = new double[parts][]; _f1 = new float[parts][]; _f2 = new float[parts][]; _f3 = new float[parts][];
+        for (int p = 0; p < parts; p++) { _p1[p] = new double[_c]; _p2[p] = new double[_c]; _f1[p] = new float[_c]; _f2[p] = new float[_c]; _f3[p] = new float[_c]; }
     }
 
     internal override void WriteConfig(IDictionary<string, string> c)
