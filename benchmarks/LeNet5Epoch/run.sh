@@ -28,7 +28,7 @@ echo "round threads convnet_s torch_s loadavg" > "$work/rows"
 for r in $(seq "$rounds"); do
   for t in $threads; do
     c=$(dotnet "$convnet" train --model lenet5 --data "$work/mnist" --epochs 1 --threads "$t" --out "$work/run" 2>&1 | seconds)
-    p=$("$repo/benchmarks/ConvNet.TorchCompare/run.sh" --lenet5 --repeat 1 --threads "$t" 2>/dev/null \
+    p=$("$repo/benchmarks/ConvNet.TorchCompare/run.sh" --lenet5 --json --repeat 1 --threads "$t" 2>/dev/null \
         | python3 -c "import json,sys; d=json.load(sys.stdin); print(d['torch_lenet5_epoch_s_t$t'])")
     echo "$r $t $c $p $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$work/rows" >&2
   done
