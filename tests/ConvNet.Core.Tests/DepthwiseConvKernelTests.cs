@@ -14,14 +14,14 @@ namespace ConvNet.Core.Tests;
 public class DepthwiseConvKernelTests
 {
     /// <summary>Every instruction-set instantiation this CPU can run (portable always; AVX2 and AVX-512 where supported).</summary>
-    internal static readonly DepthwiseIsa[] Isas = Enum.GetValues<DepthwiseIsa>().Where(DepthwiseConv.IsSupported).ToArray();
+    internal static readonly KernelBackend[] Isas = Enum.GetValues<KernelBackend>().Where(DepthwiseConv.IsSupported).ToArray();
 
     internal static void Compare(int n, int h, int w, int c, int m, int kh, int kw, int sh, int sw, Padding pad, bool bias, int seed)
     {
         foreach (var isa in Isas) Compare(isa, n, h, w, c, m, kh, kw, sh, sw, pad, bias, seed);
     }
 
-    internal static void Compare(DepthwiseIsa isa, int n, int h, int w, int c, int m, int kh, int kw, int sh, int sw, Padding pad, bool bias, int seed)
+    internal static void Compare(KernelBackend isa, int n, int h, int w, int c, int m, int kh, int kw, int sh, int sw, Padding pad, bool bias, int seed)
     {
         var g = ConvGeometry.Create(n, h, w, c, kh, kw, sh, sw, pad, c * m);
         string label = $"depthwise [{isa}] {g} M={m}";
@@ -99,7 +99,7 @@ public class DepthwiseConvKernelTests
     [Fact]
     public void TheDispatcherPicksTheWidestSupportedPath()
     {
-        Assert.Contains(DepthwiseIsa.Portable, Isas);
+        Assert.Contains(KernelBackend.Portable, Isas);
         Assert.Equal(Isas.Max(), DepthwiseConv.Best);
     }
 

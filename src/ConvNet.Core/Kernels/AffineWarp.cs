@@ -33,7 +33,7 @@ public static unsafe class AffineWarp
             {
                 float rx = a1 * yo + a2, ry = b1 * yo + b2;
                 int xo = 0;
-                if (channels == 1 && interpolation == Interpolation.Bilinear && Avx2.IsSupported && width >= 8)
+                if (channels == 1 && interpolation == Interpolation.Bilinear && KernelTable.Current.Backend >= KernelBackend.Avx2 && width >= 8)
                 {
                     xo = BilinearRowAvx2(src, dst.Slice(o, width), height, width, a0, rx, b0, ry, fillMode, fillValue);
                     o += xo;

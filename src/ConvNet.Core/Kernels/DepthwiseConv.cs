@@ -30,16 +30,11 @@ public static class DepthwiseConv
     [ThreadStatic] private static float[]? _rep;
     [ThreadStatic] private static float[]? _drep;
 
-    /// <summary>The instruction set the public verbs use on this CPU: AVX-512F, else AVX2+FMA, else portable <see cref="Vector{T}"/>.</summary>
-    internal static readonly DepthwiseIsa Best = Avx512F.IsSupported ? DepthwiseIsa.Avx512 : Avx2.IsSupported && Fma.IsSupported ? DepthwiseIsa.Avx2 : DepthwiseIsa.Portable;
+    /// <summary>The instruction set the public verbs use: the kernel table's, chosen once (<see cref="KernelTable.Current"/>).</summary>
+    internal static KernelBackend Best => KernelTable.Current.Backend;
 
     /// <summary>True if this CPU can run <paramref name="isa"/> (tests run every supported path against the twin).</summary>
-    internal static bool IsSupported(DepthwiseIsa isa) => isa switch
-    {
-        DepthwiseIsa.Avx512 => Avx512F.IsSupported,
-        DepthwiseIsa.Avx2 => Avx2.IsSupported && Fma.IsSupported,
-        _ => true,
-    };
+    internal static bool IsSupported(KernelBackend isa) => KernelTable.IsRunnable(isa);
 
     /// <summary>y[n,oh,ow,c·M+m] = bias[c·M+m] + Σ_{kh,kw} x[n,ih,iw,c]·w[kh,kw,c,m] (bias may be empty = 0).</summary>
     public static void DepthwiseConvForward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
@@ -54,7 +49,7 @@ public static class DepthwiseConv
         => DepthwiseConvBackwardFilter(Best, g, x, dy, dw, dbias);
 
     /// <summary><see cref="DepthwiseConvForward(in ConvGeometry, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> on a chosen instruction set.</summary>
-    internal static void DepthwiseConvForward(DepthwiseIsa isa, in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
+    internal static void DepthwiseConvForward(KernelBackend isa, in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
     {
         Require(g, x.Length, w.Length, y.Length, nameof(DepthwiseConvForward));
         if (!bias.IsEmpty && bias.Length < g.K) throw new ArgumentException($"{nameof(DepthwiseConvForward)}: bias has {bias.Length} elements, geometry needs {g.K}.");
@@ -69,7 +64,7 @@ public static class DepthwiseConv
     }
 
     /// <summary>Backward-data on a chosen instruction set.</summary>
-    internal static void DepthwiseConvBackwardData(DepthwiseIsa isa, in ConvGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
+    internal static void DepthwiseConvBackwardData(KernelBackend isa, in ConvGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
     {
         Require(g, dx.Length, w.Length, dy.Length, nameof(DepthwiseConvBackwardData));
         CheckIsa(isa);
@@ -94,8 +89,8 @@ public static class DepthwiseConv
             else
                 switch (isa)
                 {
-                    case DepthwiseIsa.Avx512: BackwardDataImage<Vector512<float>, Avx512Ops>(g, dyi, w, d); break;
-                    case DepthwiseIsa.Avx2: BackwardDataImage<Vector256<float>, Avx2Ops>(g, dyi, w, d); break;
+                    case KernelBackend.Avx512: BackwardDataImage<Vector512<float>, Avx512Ops>(g, dyi, w, d); break;
+                    case KernelBackend.Avx2: BackwardDataImage<Vector256<float>, Avx2Ops>(g, dyi, w, d); break;
                     default: BackwardDataImage<Vector<float>, PortableOps>(g, dyi, w, d); break;
                 }
             if (m == 1) continue;
@@ -111,7 +106,7 @@ public static class DepthwiseConv
     }
 
     /// <summary>Backward-filter on a chosen instruction set.</summary>
-    internal static void DepthwiseConvBackwardFilter(DepthwiseIsa isa, in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias)
+    internal static void DepthwiseConvBackwardFilter(KernelBackend isa, in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias)
     {
         Require(g, x.Length, dw.Length, dy.Length, nameof(DepthwiseConvBackwardFilter));
         if (!dbias.IsEmpty && dbias.Length < g.K) throw new ArgumentException($"{nameof(DepthwiseConvBackwardFilter)}: dbias has {dbias.Length} elements, geometry needs {g.K}.");
@@ -123,25 +118,25 @@ public static class DepthwiseConv
             if (m > 1) xi = Replicate(xi, g.H * g.W, g.C, m);
             var dyi = dy.Slice(n * g.OutImage, g.OutImage);
             int k = 0, e;
-            if (isa == DepthwiseIsa.Avx512 && (e = K - K % 16) > k) { BackwardFilterImage<Vector512<float>, Avx512Ops>(g, xi, dyi, dw, dbias, k, e); k = e; }
-            if (isa >= DepthwiseIsa.Avx2 && (e = k + (K - k) / 8 * 8) > k) { BackwardFilterImage<Vector256<float>, Avx2Ops>(g, xi, dyi, dw, dbias, k, e); k = e; }
-            if (isa == DepthwiseIsa.Portable && (e = k + (K - k) / Vector<float>.Count * Vector<float>.Count) > k) { BackwardFilterImage<Vector<float>, PortableOps>(g, xi, dyi, dw, dbias, k, e); k = e; }
+            if (isa == KernelBackend.Avx512 && (e = K - K % 16) > k) { BackwardFilterImage<Vector512<float>, Avx512Ops>(g, xi, dyi, dw, dbias, k, e); k = e; }
+            if (isa >= KernelBackend.Avx2 && (e = k + (K - k) / 8 * 8) > k) { BackwardFilterImage<Vector256<float>, Avx2Ops>(g, xi, dyi, dw, dbias, k, e); k = e; }
+            if (isa == KernelBackend.Portable && (e = k + (K - k) / Vector<float>.Count * Vector<float>.Count) > k) { BackwardFilterImage<Vector<float>, PortableOps>(g, xi, dyi, dw, dbias, k, e); k = e; }
             if (k < K) BackwardFilterImage<float, ScalarOps>(g, xi, dyi, dw, dbias, k, K);
         }
     }
 
     // One image through CorrelateImage: channels [0, K) in runs of the isa's widest vector, then AVX2's 8 (after AVX-512), then scalars.
-    private static void Correlate(DepthwiseIsa isa, in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, int w0, int wRow, int wCol,
+    private static void Correlate(KernelBackend isa, in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, int w0, int wRow, int wCol,
         ReadOnlySpan<float> bias, bool accumulate, Span<float> y)
     {
         int K = g.K, k = 0, e;
-        if (isa == DepthwiseIsa.Avx512 && (e = K - K % 16) > k) { CorrelateImage<Vector512<float>, Avx512Ops>(g, x, w, w0, wRow, wCol, bias, accumulate, y, k, e); k = e; }
-        if (isa >= DepthwiseIsa.Avx2 && (e = k + (K - k) / 8 * 8) > k) { CorrelateImage<Vector256<float>, Avx2Ops>(g, x, w, w0, wRow, wCol, bias, accumulate, y, k, e); k = e; }
-        if (isa == DepthwiseIsa.Portable && (e = k + (K - k) / Vector<float>.Count * Vector<float>.Count) > k) { CorrelateImage<Vector<float>, PortableOps>(g, x, w, w0, wRow, wCol, bias, accumulate, y, k, e); k = e; }
+        if (isa == KernelBackend.Avx512 && (e = K - K % 16) > k) { CorrelateImage<Vector512<float>, Avx512Ops>(g, x, w, w0, wRow, wCol, bias, accumulate, y, k, e); k = e; }
+        if (isa >= KernelBackend.Avx2 && (e = k + (K - k) / 8 * 8) > k) { CorrelateImage<Vector256<float>, Avx2Ops>(g, x, w, w0, wRow, wCol, bias, accumulate, y, k, e); k = e; }
+        if (isa == KernelBackend.Portable && (e = k + (K - k) / Vector<float>.Count * Vector<float>.Count) > k) { CorrelateImage<Vector<float>, PortableOps>(g, x, w, w0, wRow, wCol, bias, accumulate, y, k, e); k = e; }
         if (k < K) CorrelateImage<float, ScalarOps>(g, x, w, w0, wRow, wCol, bias, accumulate, y, k, K);
     }
 
-    private static void CheckIsa(DepthwiseIsa isa)
+    private static void CheckIsa(KernelBackend isa)
     {
         if (!IsSupported(isa)) throw new PlatformNotSupportedException($"DepthwiseConv: this CPU does not support {isa}.");
     }
@@ -562,17 +557,6 @@ public static class DepthwiseConvReference
             }
         }
     }
-}
-
-/// <summary>The instruction sets <see cref="DepthwiseConv"/> is instantiated for.</summary>
-internal enum DepthwiseIsa
-{
-    /// <summary><see cref="Vector{T}"/> (whatever width the runtime picks; FMA emulated where the CPU lacks it).</summary>
-    Portable,
-    /// <summary>AVX2 + FMA, 8 floats per vector.</summary>
-    Avx2,
-    /// <summary>AVX-512F, 16 floats per vector.</summary>
-    Avx512,
 }
 
 /// <summary>The vector operations a width-generic kernel uses (the JIT specialises and inlines each struct instantiation).</summary>
