@@ -113,7 +113,7 @@ internal sealed class LayerEmitter(OnnxGraphBuilder b, OnnxLayout layout)
     {
         var inputTensor = model.InputTensor ?? throw new InvalidOperationException($"ONNX export: model '{model.Name}' is not built.");
         var values = new Dictionary<SymbolicTensor, OnnxValue>(ReferenceEqualityComparer.Instance) { [inputTensor] = input };
-        foreach (var t in TopologicalOrder(model.OutputTensor!))
+        foreach (var t in model.Tensors)
         {
             if (values.ContainsKey(t)) continue;
             var layer = t.Layer;
@@ -128,25 +128,6 @@ internal sealed class LayerEmitter(OnnxGraphBuilder b, OnnxLayout layout)
             };
         }
         return values[model.OutputTensor!];
-    }
-
-    /// <summary>The tensors <paramref name="output"/> depends on, inputs before the calls that read them.</summary>
-    private static List<SymbolicTensor> TopologicalOrder(SymbolicTensor output)
-    {
-        var order = new List<SymbolicTensor>();
-        var done = new HashSet<SymbolicTensor>(ReferenceEqualityComparer.Instance);
-        var stack = new Stack<(SymbolicTensor T, bool Expanded)>();
-        stack.Push((output, false));
-        while (stack.Count > 0)
-        {
-            var (t, expanded) = stack.Pop();
-            if (done.Contains(t)) continue;
-            if (expanded) { done.Add(t); order.Add(t); continue; }
-            stack.Push((t, true));
-            for (int i = t.InboundTensors.Count - 1; i >= 0; i--)
-                if (!done.Contains(t.InboundTensors[i])) stack.Push((t.InboundTensors[i], false));
-        }
-        return order;
     }
 
     private OnnxValue EmitMerge(Merge merge, OnnxValue[] inputs, string n)

@@ -71,6 +71,10 @@ public partial class Model : Layer, ITrainingContext
     /// <summary>The model's symbolic output (Keras <c>model.output</c>); null for a <see cref="Sequential"/> that is not built yet.</summary>
     public SymbolicTensor? OutputTensor => _outputTensor;
 
+    /// <summary>Every tensor of the graph in topological order (each after the tensors it reads): the input first, the output
+    /// last. Empty for a <see cref="Sequential"/> that is not built yet.</summary>
+    public IReadOnlyList<SymbolicTensor> Tensors => _tensors;
+
     /// <summary>The layer called <paramref name="name"/> (Keras <c>get_layer</c>).</summary>
     /// <exception cref="ArgumentException">No layer has that name; the message lists the names.</exception>
     public Layer GetLayer(string name) => _layers.FirstOrDefault(l => l.Name == name)

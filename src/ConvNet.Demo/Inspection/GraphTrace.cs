@@ -19,7 +19,7 @@ internal sealed class GraphTrace
     public static GraphTrace Run(Model model, Tensor image)
     {
         var output = model.OutputTensor ?? throw new CliException($"Model '{model.Name}' is not built: it has no graph to explore.");
-        var order = TopologicalOrder(output);
+        var order = model.Tensors;
         var index = new Dictionary<SymbolicTensor, int>(ReferenceEqualityComparer.Instance);
         var nodes = new List<Node>();
         foreach (var t in order)
@@ -35,25 +35,6 @@ internal sealed class GraphTrace
             nodes.Add(new Node(t.Layer, inbound, value));
         }
         return new GraphTrace(nodes);
-    }
-
-    // Depth-first post-order from the output: every tensor after the tensors it reads.
-    private static List<SymbolicTensor> TopologicalOrder(SymbolicTensor output)
-    {
-        var order = new List<SymbolicTensor>();
-        var done = new HashSet<SymbolicTensor>(ReferenceEqualityComparer.Instance);
-        var stack = new Stack<(SymbolicTensor T, bool Expanded)>();
-        stack.Push((output, false));
-        while (stack.Count > 0)
-        {
-            var (t, expanded) = stack.Pop();
-            if (done.Contains(t)) continue;
-            if (expanded) { done.Add(t); order.Add(t); continue; }
-            stack.Push((t, true));
-            for (int i = t.InboundTensors.Count - 1; i >= 0; i--)
-                if (!done.Contains(t.InboundTensors[i])) stack.Push((t.InboundTensors[i], false));
-        }
-        return order;
     }
 
     private static Tensor ApplyMerge(Merge merge, Tensor[] inputs)
