@@ -169,9 +169,8 @@ public static class DepthwiseConv
         bool hasBias = !bias.IsEmpty;
         int V = TOps.Count, K = g.K, W = g.W, OW = g.OW, KW = g.KW, SW = g.SW, PL = g.PadLeft, step = SW * K;
         bool kw3 = KW == 3, unit = kw3 && SW == 1;
-        // interior columns [owA, owB): ow·SW − PL ≥ 0 and ow·SW − PL + KW ≤ W
-        int owA = Math.Min(OW, Math.Max(0, CeilDiv(PL, SW)));
-        int owB = ForwardTiles ? Math.Max(owA, Math.Min(OW, FloorDiv(W - KW + PL, SW) + 1)) : owA;
+        g.InteriorCols(out int owA, out int owB);   // whole windows inside the row
+        if (!ForwardTiles) owB = owA;
         for (int oh = 0; oh < g.OH; oh++)
         {
             g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
@@ -396,8 +395,8 @@ public static class DepthwiseConv
         bool hasBias = !dbias.IsEmpty;
         int V = TOps.Count, K = g.K, W = g.W, OW = g.OW, KW = g.KW, SW = g.SW, PL = g.PadLeft, step = SW * K;
         bool kw3 = KW == 3, unit = kw3 && SW == 1;
-        int owA = Math.Min(OW, Math.Max(0, CeilDiv(PL, SW)));
-        int owB = ForwardTiles ? Math.Max(owA, Math.Min(OW, FloorDiv(W - KW + PL, SW) + 1)) : owA;
+        g.InteriorCols(out int owA, out int owB);   // whole windows inside the row
+        if (!ForwardTiles) owB = owA;
         for (int oh = 0; oh < g.OH; oh++)
         {
             g.RowWindow(oh, out int ih0, out int kh0, out int kh1);
@@ -474,9 +473,6 @@ public static class DepthwiseConv
     {
         if (Sse.IsSupported) Sse.Prefetch0(Unsafe.AsPointer(ref p));
     }
-
-    private static int CeilDiv(int a, int b) => a <= 0 ? -(-a / b) : (a + b - 1) / b;
-    private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 
     /// <summary>Throws unless K is a positive multiple of C and the spans are long enough (weights: KH·KW·K).</summary>
     internal static void Require(in ConvGeometry g, int xLen, int wLen, int yLen, string kernel)
