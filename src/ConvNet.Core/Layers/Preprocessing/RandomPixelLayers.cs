@@ -20,18 +20,11 @@ public enum FlipMode
 /// </summary>
 public sealed class RandomFlip : RandomPreprocessingLayer
 {
-    private Tensor? _x, _y;
-    private readonly Action<int, int, int> _part;
-
     /// <summary>Creates the layer.</summary>
     public RandomFlip(FlipMode mode = FlipMode.HorizontalAndVertical, int? seed = null, string? name = null) : base(seed, name)
     {
         CheckEnum("RandomFlip", nameof(mode), mode);
         Mode = mode;
-        _part = (p, s, cnt) =>
-        {
-            for (int i = s; i < s + cnt; i++) FlipImage(i);
-        };
     }
 
     /// <summary>The flips allowed.</summary>
@@ -48,22 +41,11 @@ public sealed class RandomFlip : RandomPreprocessingLayer
         _ => (Uniform(key, image, 0) < 0.5, Uniform(key, image, 1) < 0.5),
     };
 
-    private protected override Tensor Augment(Tensor x, ulong key)
-    {
-        _x = x;
-        _y = Workspace(ref _y, x.Shape[0], InputShape!);
-        ForBatch(x.Shape[0], _part);
-        _x = null;
-        return _y;
-    }
-
-    private void FlipImage(int i)
+    private protected override void AugmentImage(int i, ReadOnlySpan<float> src, Span<float> dst)
     {
         var sh = InputShape!;
-        int h = sh[0], w = sh[1], c = sh[2], row = w * c, img = h * row;
+        int h = sh[0], w = sh[1], c = sh[2], row = w * c;
         var (fh, fv) = Flips(LastKey, i);
-        var src = _x!.Span.Slice(i * img, img);
-        var dst = _y!.Span.Slice(i * img, img);
         for (int r = 0; r < h; r++)
         {
             var s = src.Slice((fv ? h - 1 - r : r) * row, row);
@@ -93,9 +75,6 @@ public sealed class RandomFlip : RandomPreprocessingLayer
 /// </summary>
 public sealed class RandomContrast : RandomPreprocessingLayer
 {
-    private Tensor? _x, _y;
-    private readonly Action<int, int, int> _part;
-
     /// <summary>f uniform in [1 − factor, 1 + factor]; factor in [0, 1].</summary>
     public RandomContrast(double factor, (float Low, float High)? valueRange = null, int? seed = null, string? name = null)
         : this((factor, factor), valueRange, seed, name) { }
@@ -109,7 +88,6 @@ public sealed class RandomContrast : RandomPreprocessingLayer
                 $"(the contrast factor is drawn from [1 − lower, 1 + upper]), got {FormatPair(factor)}.");
         Factor = factor;
         ValueRange = CheckValueRange("RandomContrast", valueRange ?? (0f, 255f));
-        _part = (p, s, cnt) => { for (int i = s; i < s + cnt; i++) ContrastImage(i); };
     }
 
     /// <summary>(lower, upper): the factor is uniform in [1 − lower, 1 + upper].</summary>
@@ -124,21 +102,10 @@ public sealed class RandomContrast : RandomPreprocessingLayer
     /// <summary>Image <paramref name="image"/>'s contrast factor under <paramref name="key"/>.</summary>
     internal float ContrastFactor(ulong key, int image) => (float)Uniform(key, image, 0, (1 - Factor.Lower, 1 + Factor.Upper));
 
-    private protected override Tensor Augment(Tensor x, ulong key)
-    {
-        _x = x;
-        _y = Workspace(ref _y, x.Shape[0], InputShape!);
-        ForBatch(x.Shape[0], _part);
-        _x = null;
-        return _y;
-    }
-
-    private void ContrastImage(int i)
+    private protected override void AugmentImage(int i, ReadOnlySpan<float> src, Span<float> dst)
     {
         var sh = InputShape!;
-        int pixels = sh[0] * sh[1], c = sh[2], img = pixels * c;
-        var src = _x!.Span.Slice(i * img, img);
-        var dst = _y!.Span.Slice(i * img, img);
+        int pixels = sh[0] * sh[1], c = sh[2];
         float f = ContrastFactor(LastKey, i);
         if (c == 1)
         {
@@ -185,9 +152,6 @@ public sealed class RandomContrast : RandomPreprocessingLayer
 /// </summary>
 public sealed class RandomBrightness : RandomPreprocessingLayer
 {
-    private Tensor? _x, _y;
-    private readonly Action<int, int, int> _part;
-
     /// <summary>Offsets uniform in [−factor, factor]·(High − Low).</summary>
     public RandomBrightness(double factor, (float Low, float High)? valueRange = null, int? seed = null, string? name = null)
         : this(Symmetric(factor), valueRange, seed, name) { }
@@ -198,17 +162,6 @@ public sealed class RandomBrightness : RandomPreprocessingLayer
     {
         Factor = CheckRange("RandomBrightness", nameof(factor), factor, -1, 1);
         ValueRange = RandomContrast.CheckValueRange("RandomBrightness", valueRange ?? (0f, 255f));
-        _part = (p, s, cnt) =>
-        {
-            int img = _x!.Length / _x.Shape[0];
-            for (int i = s; i < s + cnt; i++)
-            {
-                var dst = _y!.Span.Slice(i * img, img);
-                TensorPrimitives.Add(_x.Span.Slice(i * img, img), Offset(LastKey, i), dst);
-                TensorPrimitives.Max(dst, ValueRange.Low, dst);
-                TensorPrimitives.Min(dst, ValueRange.High, dst);
-            }
-        };
     }
 
     /// <summary>(lower, upper) fraction of the value range.</summary>
@@ -223,13 +176,12 @@ public sealed class RandomBrightness : RandomPreprocessingLayer
     /// <summary>Image <paramref name="image"/>'s offset under <paramref name="key"/>.</summary>
     internal float Offset(ulong key, int image) => (float)(Uniform(key, image, 0, Factor) * (ValueRange.High - ValueRange.Low));
 
-    private protected override Tensor Augment(Tensor x, ulong key)
+    // dst = clip(src + offset, value range)
+    private protected override void AugmentImage(int i, ReadOnlySpan<float> src, Span<float> dst)
     {
-        _x = x;
-        _y = Workspace(ref _y, x.Shape[0], InputShape!);
-        ForBatch(x.Shape[0], _part);
-        _x = null;
-        return _y;
+        TensorPrimitives.Add(src, Offset(LastKey, i), dst);
+        TensorPrimitives.Max(dst, ValueRange.Low, dst);
+        TensorPrimitives.Min(dst, ValueRange.High, dst);
     }
 
     internal override void WriteConfig(IDictionary<string, string> c)

@@ -89,8 +89,32 @@ public abstract class RandomPreprocessingLayer : Layer
             "Put augmentation layers right after the Input (nothing before them needs a gradient), or call the model in inference mode.");
     }
 
-    /// <summary>The training-mode transform of a batch under <paramref name="key"/>.</summary>
-    private protected abstract Tensor Augment(Tensor x, ulong key);
+    /// <summary>The training-mode transform of a batch under <paramref name="key"/> (default: each image on its own,
+    /// <see cref="AugmentEachImage"/>).</summary>
+    private protected virtual Tensor Augment(Tensor x, ulong key) => AugmentEachImage(x);
+
+    private Tensor? _eachX, _eachY;
+    private Action<int, int, int>? _eachPart;
+
+    /// <summary>Transforms each image on its own: <see cref="AugmentImage"/> for every image, batch-parallel, into a reused
+    /// (N, H, W, C) workspace.</summary>
+    private protected Tensor AugmentEachImage(Tensor x)
+    {
+        _eachX = x;
+        _eachY = Workspace(ref _eachY, x.Shape[0], InputShape!);
+        ForBatch(x.Shape[0], _eachPart ??= (_, s, cnt) =>
+        {
+            int img = _eachX!.Length / _eachX.Shape[0];
+            for (int i = s; i < s + cnt; i++) AugmentImage(i, _eachX.Span.Slice(i * img, img), _eachY!.Span.Slice(i * img, img));
+        });
+        _eachX = null;
+        return _eachY;
+    }
+
+    /// <summary>dst = the transform of image <paramref name="image"/> (src, dst: H·W·C) under <see cref="LastKey"/>; layers
+    /// that keep the default <see cref="Augment"/> override it.</summary>
+    private protected virtual void AugmentImage(int image, ReadOnlySpan<float> src, Span<float> dst) =>
+        throw new NotSupportedException($"{TypeName} does not transform images one at a time.");
 
     /// <summary>The inference-mode forward (default: the identity, the input tensor itself).</summary>
     private protected virtual Tensor Infer(Tensor x) => x;
