@@ -20,7 +20,6 @@ internal sealed class FusedConvEpilogue : InferenceOp
     /// <summary>Weights above this size run by output-channel slices.</summary>
     internal const int SlicedWeightBytes = 1 << 20;
     private const int SliceBytes = 640 << 10;   // a weight slice stays in L2: 64 channels up to 3×3×256 inputs, else 32
-    [ThreadStatic] private static float[]? _packed, _sliceOut;   // per thread, grown on demand (no allocation in steady state)
     private readonly bool _sliced;
     private readonly int _slice;             // output channels per slice
     private float[] _padded = [];            // sliced: (N, Hp, Wp, C) zero-padded input (borders stay zero)
@@ -83,7 +82,8 @@ internal sealed class FusedConvEpilogue : InferenceOp
         if (_sliced)
         {
             PadInput(x, n);
-            pool.RunChunks(slices, Chunks(_conv, slices, work), _slicePart);
+            // per-thread scratch: the packed weight slice (taps × slice) and its output (pixels × slice)
+            pool.RunChunks(slices, Chunks(_conv, slices, work), _slicePart, (_gp.KH * _gp.KW * _gp.C + _gp.OH * _gp.OW) * _slice);
         }
         else pool.RunChunks(n * _g.OH, Chunks(_conv, n * _g.OH, work), _part);
         _x = _r = null;
@@ -128,15 +128,14 @@ internal sealed class FusedConvEpilogue : InferenceOp
         int K = g.K, taps = g.KH * g.KW * g.C, pixels = g.OH * g.OW, Slice = _slice;
         var w = _conv.Kernel!.Value.Span;
         var bias = _bn is null && _conv.UseBias ? _conv.Bias!.Value.Span : default;
-        if (_packed is null || _packed.Length < taps * Slice) _packed = new float[taps * Slice];
-        if (_sliceOut is null || _sliceOut.Length < pixels * Slice) _sliceOut = new float[pixels * Slice];
+        var scratch = Threading.WorkerPool.ForThreads(_conv.Threads).Scratch.AsSpan();
         for (int slice = s; slice < s + cnt; slice++)
         {
             int k0 = slice * Slice, width = Math.Min(Slice, K - k0);
-            var packed = _packed.AsSpan(0, taps * width);
+            var packed = scratch.Slice(0, taps * width);
             for (int t = 0; t < taps; t++) w.Slice(t * K + k0, width).CopyTo(packed.Slice(t * width, width));
             var gs = g with { K = width };
-            var tmp = _sliceOut.AsSpan(0, pixels * width);
+            var tmp = scratch.Slice(taps * Slice, pixels * width);
             for (int img = 0; img < _n; img++)
             {
                 Conv.ConvForward(gs, _padded.AsSpan(img * g.InImage, g.InImage), packed, bias.IsEmpty ? default : bias.Slice(k0, width), tmp);

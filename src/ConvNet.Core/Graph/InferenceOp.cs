@@ -10,7 +10,7 @@ internal abstract class InferenceOp
     /// <summary>Computes the step's output for <paramref name="inputs"/> into <paramref name="output"/> and returns it.</summary>
     internal abstract Tensor Forward(Tensor[] inputs, Tensor output);
 
-    /// <summary>Chunks for <see cref="Threading.WorkerPool.RunChunks"/>: a few per thread, so that a thread that starts late
+    /// <summary>Chunks for <see cref="Threading.WorkerPool.RunChunks(int, int, Action{int, int, int})"/>: a few per thread, so that a thread that starts late
     /// (a busy machine) finds the work done by the others instead of holding everyone up.</summary>
     internal static int Chunks(Layer layer, int units, long multiplyAdds) =>
         layer.Threads == 1 || multiplyAdds < MinParallelWork ? 1 : Math.Min(units, 4 * layer.Threads);

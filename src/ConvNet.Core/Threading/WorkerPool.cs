@@ -22,6 +22,8 @@ internal sealed class WorkerPool
     private long _generation;
     private long _claim;   // (31 bits of the generation << 32) | next part to claim: one word, so a late worker can't claim a newer run's part
     private Exception? _error;
+    private float[][] _scratch = [];   // per slot (0 = the caller, k = worker k): reserved by the caller for every slot before a run
+    [ThreadStatic] private static int t_slot;
 
     /// <summary>The shared pool with <paramref name="threads"/> threads (created once per count).</summary>
     public static WorkerPool ForThreads(int threads)
@@ -37,7 +39,10 @@ internal sealed class WorkerPool
     {
         Threads = threads;
         for (int id = 1; id < threads; id++)
-            new Thread(Work) { IsBackground = true, Name = $"ConvNet worker {id}/{threads}" }.Start();
+        {
+            int slot = id;
+            new Thread(() => { t_slot = slot; Work(); }) { IsBackground = true, Name = $"ConvNet worker {id}/{threads}" }.Start();
+        }
     }
 
     /// <summary>Number of threads including the caller.</summary>
@@ -60,6 +65,25 @@ internal sealed class WorkerPool
     /// than threads. The body's result must not depend on the thread that runs a chunk (per-thread scratch only).
     /// </summary>
     public void RunChunks(int n, int chunks, Action<int, int, int> body) => RunParts(n, Threads == 1 ? 1 : Math.Min(chunks, n), body);
+
+    /// <summary>
+    /// <see cref="RunChunks(int, int, Action{int, int, int})"/> with per-thread scratch: first every thread's
+    /// <see cref="Scratch"/> is made at least <paramref name="scratchFloats"/> long (it only grows), so which thread claims
+    /// which chunk never decides whether a call allocates.
+    /// </summary>
+    public void RunChunks(int n, int chunks, Action<int, int, int> body, int scratchFloats)
+    {
+        lock (_runLock)
+        {
+            if (_scratch.Length < Threads) Array.Resize(ref _scratch, Threads);
+            for (int slot = 0; slot < Threads; slot++)
+                if (_scratch[slot] is null || _scratch[slot].Length < scratchFloats) _scratch[slot] = new float[scratchFloats];
+            RunChunks(n, chunks, body);   // the lock is re-entrant
+        }
+    }
+
+    /// <summary>The calling thread's scratch, inside a body run by <see cref="RunChunks(int, int, Action{int, int, int}, int)"/>.</summary>
+    public float[] Scratch => _scratch[Threads == 1 ? 0 : t_slot];
 
     private void RunParts(int n, int parts, Action<int, int, int> body)
     {
